@@ -1,0 +1,49 @@
+"""One base exception and a subclass per area; the CLI prints them without a traceback."""
+
+from __future__ import annotations
+
+
+class CodesetsError(Exception):
+    """Base class of every error a user can act on. The message names the fix."""
+
+    exit_code = 1
+
+
+class ConfigError(CodesetsError):
+    """A flag, environment variable or path is wrong."""
+
+    exit_code = 2
+
+
+class WarehouseError(CodesetsError):
+    """The warehouse is missing, locked by another writer, or damaged."""
+
+
+class WarehouseBusy(WarehouseError):
+    """Another process is publishing a release right now."""
+
+    exit_code = 75  # EX_TEMPFAIL: try again later
+
+
+class SourceError(CodesetsError):
+    """A file cannot be recognised or read as the source it claims to be."""
+
+    exit_code = 65  # EX_DATAERR
+
+
+class LoadRejected(SourceError):
+    """Rows failed the schema checks; nothing was published.
+
+    ``rejects`` holds every failing row as a dict with file, line, column, value, rule.
+    """
+
+    def __init__(self, message: str, rejects: list[dict], rejects_path: str | None = None):
+        super().__init__(message)
+        self.rejects = rejects
+        self.rejects_path = rejects_path
+
+
+class QueryError(CodesetsError):
+    """A query or translation request is malformed."""
+
+    exit_code = 2

@@ -1,0 +1,35 @@
+-- gem_map: the current GEM rows for each direction, flags decoded into columns.
+-- Grain: one row per GEM file row of the current release of its direction.
+-- Sources: CMS/NCHS General Equivalence Mappings (e.g. 2018_I9gem.txt, 2018_I10gem.txt,
+--   gem_i9pcs.txt, gem_pcsi9.txt); gem_map_history holds every release.
+-- Example: SELECT target_code, scenario, choice_list FROM gem_map WHERE source_system = 'icd10cm' AND source_code = 'R6521';
+-- Columns:
+--   source_system: code system mapped from (icd9cm, icd10cm, icd9pcs, icd10pcs)
+--   target_system: code system mapped to
+--   source_code: canonical source code (undotted, upper case)
+--   target_code: canonical target code; NULL for a no-map row
+--   approximate: flag 1; the pair is not an exact equivalent
+--   no_map: flag 2, or a NoDx/NoPCS/NoI9 target; the source code has no target
+--   combination: flag 3 as published; the target is one part of a combination
+--   scenario: flag 4; which combination scenario the row belongs to (0 for none)
+--   choice_list: flag 5; which choice list of the scenario (0 for none)
+--   flags: the five flag digits exactly as published
+--   release_id: GEM release
+--   source_file: file the row came from
+--   line_no: line of source_file
+SELECT
+    source_system,
+    target_system,
+    source_code,
+    target_code,
+    approximate,
+    no_map,
+    combination,
+    scenario,
+    choice_list,
+    flags,
+    release_id,
+    source_file,
+    line_no
+FROM gem_map_history
+WHERE is_current
