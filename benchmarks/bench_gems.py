@@ -88,19 +88,21 @@ def rows_of(answer) -> list[dict]:
 
 
 def summarise_codesets(answer) -> dict:
-    """Count what a codesets translation returned, in the same terms as for icd-mappings."""
-    rows = rows_of(answer)
+    """Count what a codesets translation returned, in the same terms as for icd-mappings.
+
+    translate() gives one row per single target, per complete combination alternative
+    (target_codes holds one code per choice list), or per no-map / unknown input.
+    """
     kinds: dict[str, int] = {}
     pairs = set()
     combos = set()
+    rows = rows_of(answer)
     for row in rows:
-        kind = str(row.get("kind") or ("combination" if row.get("combination") else "single"))
-        kinds[kind] = kinds.get(kind, 0) + 1
-        target = row.get("target_code")
-        if target is not None:
+        kinds[row["kind"]] = kinds.get(row["kind"], 0) + 1
+        for target in row["target_codes"] or ():
             pairs.add((row["source_code"], target))
-        if "combination" in kind:
-            combos.add((row["source_code"], row.get("scenario"), row.get("alternative")))
+        if row["kind"] == "combination":
+            combos.add((row["source_code"], row["scenario"], row["alternative"]))
     return {
         "rows": len(rows),
         "kinds": kinds,
