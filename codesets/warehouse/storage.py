@@ -73,7 +73,9 @@ class Warehouse:
                     "`codesets refresh DIR` first, or point --warehouse/CODESETS_WAREHOUSE at one"
                 )
             try:
-                return duckdb.connect(str(current), read_only=True)
+                con = duckdb.connect(str(current), read_only=True)
+                con.execute("SET enable_progress_bar = false")
+                return con
             except duckdb.IOException:
                 # A writer removed that generation after we resolved the link: look again.
                 if current.exists():
@@ -130,6 +132,7 @@ class Writer:
         if current is not None:
             shutil.copyfile(current, tmp)
         con = duckdb.connect(str(tmp))
+        con.execute("SET enable_progress_bar = false")
         try:
             yield con
             con.execute("CHECKPOINT")

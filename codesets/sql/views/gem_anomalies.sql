@@ -2,7 +2,8 @@
 -- Grain: one row per anomalous GEM row and reason, all releases. Zero rows is clean.
 -- Sources: gem_map_history. Known in the real CMS files: 29 rows of gem_pcsi9.txt with a NoI9
 -- target under no-map flag 0; two rows of gem_i9pcs.txt (3584) with a scenario and choice
--- list but combination flag 0; one row of each PCS file (8628/0NDB0ZZ) with choice list 1 alone.
+-- list but combination flag 0; 1651 in gem_i9pcs.txt whose scenario 2 has lists 1 and 3;
+-- one row of each PCS file (8628/0NDB0ZZ) with choice list 1 alone.
 -- Example: SELECT failure_reason, COUNT(*) FROM gem_anomalies GROUP BY 1;
 -- Columns:
 --   source_system: code system mapped from
@@ -28,3 +29,16 @@ SELECT source_system, target_system, source_code, target_code, flags, release_id
        'scenario or choice list set without the other: read as a single row'
 FROM gem_map_history
 WHERE NOT combination AND (scenario > 0) <> (choice_list > 0)
+UNION ALL
+SELECT source_system, target_system, source_code, target_code, flags, release_id, source_file, line_no,
+       'choice list number skips one: alternatives use the lists present, in order'
+FROM (
+    SELECT
+        *,
+        DENSE_RANK() OVER (
+            PARTITION BY release_id, source_system, target_system, source_code, scenario ORDER BY choice_list
+        ) AS position
+    FROM gem_map_history
+    WHERE scenario > 0 AND choice_list > 0 AND NOT no_map
+) AS ranked
+WHERE choice_list <> position

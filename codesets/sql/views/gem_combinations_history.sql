@@ -5,6 +5,8 @@
 -- are the cartesian product of the lists; target_codes holds one code per list, in list order.
 -- Membership follows the scenario and choice-list digits: two rows of gem_i9pcs.txt (3584)
 -- carry scenario 1, choice list 3 under a combination flag of 0, and belong to the scenario.
+-- Lists are taken in order of their numbers, so a scenario whose lists skip a number
+-- (1651 in gem_i9pcs.txt: lists 1 and 3) still yields its alternatives.
 -- Alternatives are numbered in file order of their choices.
 -- Example: SELECT scenario, alternative, target_codes FROM gem_combinations_history WHERE source_code = '8064' AND release_id = '2018';
 -- Columns:
@@ -20,15 +22,24 @@
 --   effective_from: first date of service the release serves this direction
 --   effective_to: last such date; NULL while open
 --   is_current: alternative of the release a lookup uses by default
-WITH RECURSIVE members AS (
+WITH RECURSIVE ranked AS (
     SELECT
         release_id, source_system, target_system, source_code, scenario, choice_list,
         target_code, approximate, line_no, effective_from, effective_to, is_current,
-        MAX(choice_list) OVER (
+        DENSE_RANK() OVER (
             PARTITION BY release_id, source_system, target_system, source_code, scenario
-        ) AS choice_lists
+            ORDER BY choice_list
+        ) AS position
     FROM gem_map_history
     WHERE scenario > 0 AND choice_list > 0 AND NOT no_map
+),
+members AS (
+    SELECT
+        *,
+        MAX(position) OVER (
+            PARTITION BY release_id, source_system, target_system, source_code, scenario
+        ) AS choice_lists
+    FROM ranked
 ),
 walk AS (
     SELECT
@@ -39,7 +50,7 @@ walk AS (
         approximate,
         LPAD(CAST(line_no AS VARCHAR), 10, '0') AS path
     FROM members
-    WHERE choice_list = 1
+    WHERE position = 1
     UNION ALL
     SELECT
         w.release_id, w.source_system, w.target_system, w.source_code, w.scenario, w.choice_lists,
@@ -55,7 +66,7 @@ walk AS (
         AND m.target_system = w.target_system
         AND m.source_code = w.source_code
         AND m.scenario = w.scenario
-        AND m.choice_list = w.depth + 1
+        AND m.position = w.depth + 1
 )
 SELECT
     source_system,

@@ -1,0 +1,77 @@
+-- gems_stage: parse raw GEM lines of one file into typed rows plus the facts the checks need.
+-- Input: gem_raw(source_file, line_no, raw, bad_byte) with line endings removed, and
+--   gem_repeats(source_file, raw, first_line) naming lines that occur more than once. Parameters:
+--   $file, its direction ($source_system, $target_system, $layout: 'icd9-source' or
+--   'icd10-source') and the code patterns of its two systems ($source_pattern,
+--   $target_pattern), bound per file so each regular expression is compiled once.
+-- Output: one row per input line; nothing is filtered here, the checks decide.
+-- A GEM line is fixed width: the source code padded to 5 (ICD-9) or 7 (ICD-10) and a space,
+-- the target padded to the other width and a space (column 14), five flag digits from 15.
+WITH fields AS (
+    SELECT
+        source_file,
+        line_no,
+        raw,
+        bad_byte,
+        CASE
+            WHEN substr(raw, 6, 1) = ' ' AND substr(raw, 7, 1) NOT IN (' ', '') THEN 'icd9-source'
+            WHEN substr(raw, 8, 1) = ' ' AND substr(raw, 9, 1) NOT IN (' ', '') THEN 'icd10-source'
+        END AS layout,
+        CASE WHEN $layout = 'icd9-source' THEN 6 ELSE 8 END AS width,
+        CAST($source_system AS VARCHAR) AS source_system,
+        CAST($target_system AS VARCHAR) AS target_system,
+        CAST($layout AS VARCHAR) AS file_layout
+    FROM gem_raw
+    WHERE source_file = $file
+),
+cut AS (
+    SELECT
+        *,
+        rtrim(substr(raw, 1, width - 1)) AS source_field,
+        rtrim(substr(raw, width + 1, 14 - width)) AS target_field,
+        substr(raw, 15) AS flags_field
+    FROM fields
+),
+typed AS (
+    SELECT
+        *,
+        -- a field is one token starting at its column; codes are stored upper case
+        -- (the real 2018_I10gem.txt has one 'v5889')
+        CASE WHEN source_field <> '' AND strpos(source_field, ' ') = 0 THEN upper(source_field) END AS source_code,
+        CASE
+            WHEN target_field IN ('NoDx', 'NoPCS', 'NoI9') THEN target_field
+            WHEN target_field <> '' AND strpos(target_field, ' ') = 0 THEN upper(target_field)
+        END AS target_raw,
+        CASE WHEN regexp_full_match(flags_field, '[0-9]{5}') THEN flags_field END AS flags,
+        source_field <> upper(source_field)
+            OR (target_field NOT IN ('NoDx', 'NoPCS', 'NoI9') AND target_field <> upper(target_field)) AS lower_case,
+        target_field IN ('NoDx', 'NoPCS', 'NoI9') AS is_marker
+    FROM cut
+),
+decoded AS (
+    SELECT
+        *,
+        regexp_full_match(source_code, $source_pattern) AS source_ok,
+        regexp_full_match(target_raw, $target_pattern) AS target_ok,
+        CASE WHEN is_marker THEN NULL ELSE target_raw END AS target_code,
+        CASE WHEN regexp_full_match(flags, '[01]{3}[0-9]{2}') THEN flags END AS good_flags
+    FROM typed
+),
+flagged AS (
+    SELECT
+        d.*,
+        substr(good_flags, 1, 1) = '1' AS approximate,
+        substr(good_flags, 2, 1) = '1' AS no_map_flag,
+        substr(good_flags, 3, 1) = '1' AS combination,
+        CAST(substr(good_flags, 4, 1) AS UTINYINT) AS scenario,
+        CAST(substr(good_flags, 5, 1) AS UTINYINT) AS choice_list,
+        -- exact repeats of a line within one file: every later copy names the first
+        r.first_line AS duplicate_of
+    FROM decoded AS d
+    LEFT JOIN gem_repeats AS r
+        ON r.source_file = d.source_file AND r.raw = d.raw AND d.line_no > r.first_line
+)
+SELECT
+    *,
+    is_marker OR coalesce(no_map_flag, FALSE) AS no_map
+FROM flagged
