@@ -3,7 +3,8 @@
 -- one row ('no map', or 'not in GEM' for a code the chosen GEMs do not know).
 -- Sources: maps (GEM rows) of the releases the caller resolved from gem_directions.
 -- Inputs: the registered Arrow table gem_inputs(position, input, kind, low, high), one row per
---   input as codesets.codes.parse_selector read it (kind 'code', 'prefix' or 'range').
+--   input as codesets.codes.parse_selector read it (kind 'code', 'prefix' or 'range'; high is
+--   the range end, '' otherwise).
 -- Parameters: $from_system, $to_system, $method ('forward', 'backward', 'both', 'multi-stage'),
 --   $forward_release (release of the from->to GEM), $backward_release (release of the to->from GEM).
 -- Methods:
