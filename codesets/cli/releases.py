@@ -1,0 +1,21 @@
+"""`codesets releases`: the release catalog and its lineage."""
+
+from __future__ import annotations
+
+import typer
+
+from codesets.cli.common import Format, render, warehouse
+
+
+def register(app: typer.Typer) -> None:
+    app.command("releases")(releases)
+
+
+def releases(
+    ctx: typer.Context,
+    fmt: Format = typer.Option(Format.table, "--format", help="Output format."),
+) -> None:
+    """List releases: effective window, rows, and what changed against the release each follows."""
+    from codesets.warehouse.query import releases as list_releases
+
+    render(list_releases(warehouse(ctx)), fmt)

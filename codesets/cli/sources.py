@@ -1,0 +1,67 @@
+"""`codesets refresh` and `codesets load`: bring official files into the warehouse."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from codesets.cli.common import warehouse
+from codesets.errors import CodesetsError, LoadRejected
+
+
+def register(app: typer.Typer) -> None:
+    app.command("refresh")(refresh)
+    app.command("load")(load)
+
+
+def refresh(
+    ctx: typer.Context,
+    directory: Optional[Path] = typer.Argument(
+        None, help="Folder to search (recursively) for known source files, e.g. the CMS GEM files."
+    ),
+    sample: bool = typer.Option(False, "--sample", help="Load the small sample GEM release bundled with codesets."),
+) -> None:
+    """Find the known source files in DIRECTORY (or the bundled sample), load each release, report what changed."""
+    from codesets.warehouse.refresh import refresh as run_refresh
+
+    if directory is None and not sample:
+        raise CodesetsError("name a DIRECTORY to refresh from, or pass --sample for the bundled sample release")
+    wh = warehouse(ctx)
+    report = run_refresh(wh, directory, sample=sample)
+    for result in report.results:
+        typer.echo(result.summary())
+        for note in result.notes:
+            typer.echo(f"  note: {note}")
+    for path, why in report.skipped:
+        typer.echo(f"skipped {path}: {why}")
+    for what, error in report.failures:
+        typer.echo(f"FAILED {what}:\n{error}", err=True)
+    typer.echo(f"warehouse: {wh.path}")
+    if not report.ok:
+        raise typer.Exit(max(error.exit_code for _what, error in report.failures))
+
+
+def load(
+    ctx: typer.Context,
+    source: str = typer.Argument(..., help="Source format, e.g. gems."),
+    files: List[Path] = typer.Argument(..., help="The files of one release."),
+    release: Optional[str] = typer.Option(None, "--release", help="Release id, e.g. 2018; default from the file names."),
+    effective_from: Optional[datetime] = typer.Option(
+        None, "--effective-from", formats=["%Y-%m-%d"], help="First date of service of the release (YYYY-MM-DD)."
+    ),
+) -> None:
+    """Load FILES of SOURCE as one release (byte-identical files already loaded are a no-op)."""
+    from codesets.warehouse.load import load as run_load
+
+    start = effective_from.date() if effective_from else None
+    try:
+        result = run_load(warehouse(ctx), source, files, release, start)
+    except LoadRejected as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(exc.exit_code) from None
+    typer.echo(result.summary())
+    for note in result.notes:
+        typer.echo(f"  note: {note}")
