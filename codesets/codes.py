@@ -20,11 +20,12 @@ from codesets.errors import QueryError
 GEM_SYSTEMS = ("icd9cm", "icd10cm", "icd9pcs", "icd10pcs")
 
 # Shapes of valid codes per system, canonical form. They describe the code systems, not
-# any one release, so a code that fits may still be absent from a GEM.
+# any one release, so a code that fits may still be absent from a GEM. ASCII digits only:
+# \d would also accept other scripts' digits.
 PATTERNS = {
-    "icd9cm": re.compile(r"(?:\d{3,5}|V\d{2,4}|E\d{3,4})"),
-    "icd10cm": re.compile(r"[A-Z]\d[0-9A-Z]{1,5}"),
-    "icd9pcs": re.compile(r"\d{2,4}"),
+    "icd9cm": re.compile(r"(?:[0-9]{3,5}|V[0-9]{2,4}|E[0-9]{3,4})"),
+    "icd10cm": re.compile(r"[A-Z][0-9][0-9A-Z]{1,5}"),
+    "icd9pcs": re.compile(r"[0-9]{2,4}"),
     "icd10pcs": re.compile(r"[0-9A-HJ-NP-Z]{7}"),  # PCS never uses the letters I and O
 }
 
@@ -38,7 +39,9 @@ def normalize(code: str) -> str:
     """
     if not isinstance(code, str):
         raise QueryError(f"code {code!r} is not text; pass codes as strings such as '250.00'")
-    text = code.strip().upper()
+    # Checked before upper(), which turns some non-ASCII letters into ASCII ('ß' -> 'SS').
+    text = code.strip() if code.strip().isascii() else "\x00"
+    text = text.upper()
     if text.count(".") > 1:
         raise QueryError(f"code {code!r} has more than one dot; write it like '250.00' or '25000'")
     text = text.replace(".", "")

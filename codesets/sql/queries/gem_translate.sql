@@ -105,23 +105,32 @@ forward_rows AS (
     INNER JOIN fwd AS f ON f.source_code = p.probe
     WHERE $method IN ('forward', 'both', 'multi-stage')
 ),
+-- Choice lists are taken in order of their numbers (DENSE_RANK), as gem_combinations_history
+-- does, so a scenario whose lists skip a number (1651 in gem_i9pcs.txt) keeps its alternatives.
+ranked AS (
+    SELECT *,
+        DENSE_RANK() OVER (
+            PARTITION BY position, source_code, probe, scenario ORDER BY choice_list
+        ) AS list_no
+    FROM forward_rows
+    WHERE in_combination
+),
 members AS (
     SELECT *,
-        MAX(choice_list) OVER (PARTITION BY position, source_code, probe, scenario) AS choice_lists,
+        MAX(list_no) OVER (PARTITION BY position, source_code, probe, scenario) AS choice_lists,
         -- Rank and size of each choice list: the alternative number is then computed while
         -- walking, in file order of the choices, without sorting lists of codes.
         ROW_NUMBER() OVER (
-            PARTITION BY position, source_code, probe, scenario, choice_list ORDER BY line_no
+            PARTITION BY position, source_code, probe, scenario, list_no ORDER BY line_no
         ) - 1 AS rank_in_list,
-        COUNT(*) OVER (PARTITION BY position, source_code, probe, scenario, choice_list) AS list_size
-    FROM forward_rows
-    WHERE in_combination
+        COUNT(*) OVER (PARTITION BY position, source_code, probe, scenario, list_no) AS list_size
+    FROM ranked
 ),
 walk AS (
     SELECT position, input, source_code, probe, scenario, choice_lists,
         1 AS depth, [target_code] AS target_codes, approximate, rank_in_list AS alt_index
     FROM members
-    WHERE choice_list = 1
+    WHERE list_no = 1
     UNION ALL
     SELECT w.position, w.input, w.source_code, w.probe, w.scenario, w.choice_lists,
         w.depth + 1, LIST_APPEND(w.target_codes, m.target_code), w.approximate OR m.approximate,
@@ -132,11 +141,11 @@ walk AS (
         AND m.source_code = w.source_code
         AND m.probe = w.probe
         AND m.scenario = w.scenario
-        AND m.choice_list = w.depth + 1
+        AND m.list_no = w.depth + 1
 ),
 -- Sizes of the backward GEM's combination scenarios, for the rows that are one part of one.
 bwd_scenarios AS (
-    SELECT source_code, scenario, MAX(choice_list) AS choice_lists
+    SELECT source_code, scenario, COUNT(DISTINCT choice_list) AS choice_lists
     FROM bwd
     WHERE scenario > 0 AND choice_list > 0
     GROUP BY source_code, scenario
