@@ -31,7 +31,7 @@ def main_options(
         "--warehouse",
         "-w",
         envvar=ENV_WAREHOUSE,
-        help="Warehouse directory [env CODESETS_WAREHOUSE; default ~/.local/share/codesets/warehouse].",
+        help="Warehouse directory (env CODESETS_WAREHOUSE; default ~/.local/share/codesets/warehouse).",
         show_envvar=False,
     ),
 ) -> None:
