@@ -77,11 +77,11 @@ def translate(
         raise QueryError("give either a release or an as-of date, not both")
     as_of = _as_date(as_of)
     directions = [(from_system, to_system), (to_system, from_system)]
-    needed = {
-        "forward": directions[:1],
-        "backward": directions[1:],
-    }.get(method, directions)
-    chosen = _choose_releases(con, needed, release, as_of)
+    needed = {"forward": directions[:1], "backward": directions[1:]}.get(method, directions)
+    # Backward answers come from the to->from GEM alone, but the from->to GEM (when loaded)
+    # tells a code without answers ('no map') from one the GEMs lack ('not in GEM').
+    optional = directions[:1] if method == "backward" else []
+    chosen = _choose_releases(con, needed, optional, release, as_of)
     inputs = _input_table(codes_in)
     params = {
         "from_system": from_system,
@@ -131,10 +131,24 @@ def _as_date(value) -> _dt.date | None:
         raise QueryError(f"as-of date {value!r} is not a date; write it as YYYY-MM-DD") from None
 
 
-def _choose_releases(con, needed, release, as_of) -> dict[tuple[str, str], str]:
-    """The release serving each needed direction, or a QueryError saying what to load."""
+def _choose_releases(con, needed, optional, release, as_of) -> dict[tuple[str, str], str]:
+    """The release serving each needed direction, or a QueryError saying what to load.
+
+    An optional direction is chosen the same way when it can be, and left out otherwise.
+    """
     from_system, to_system = needed[0]
     rows = con.execute(_RELEASES_SQL, {"from_system": from_system, "to_system": to_system}).fetchall()
+    chosen = {}
+    for direction in optional:
+        try:
+            chosen.update(_choose_releases_from(rows, [direction], release, as_of))
+        except QueryError:
+            pass
+    chosen.update(_choose_releases_from(rows, needed, release, as_of))
+    return chosen
+
+
+def _choose_releases_from(rows, needed, release, as_of) -> dict[tuple[str, str], str]:
     chosen = {}
     for direction in needed:
         served = [r for r in rows if (r[0], r[1]) == direction]
