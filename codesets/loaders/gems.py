@@ -79,7 +79,8 @@ def model():
         flags_field: str = pa.Field(str_matches=r"[01]{3}[0-9]{2}$")
 
         class Config:
-            strict = False
+            strict = False  # the staged relation carries helper columns the rules read
+            coerce = True
             sql_rules = {
                 "rules": (
                     Rule("bad_byte", "bad_byte IS NULL", "non-ASCII byte; GEM files are plain ASCII"),

@@ -48,9 +48,12 @@ def register_sql_rules() -> None:
         import duckdb
 
         valid = " AND ".join(f"COALESCE(({r.valid}), TRUE)" for r in rules) or "TRUE"
+        import pandas as pd
+
         con = duckdb.connect()
         con.register("df", df)
-        return con.sql(f"SELECT {valid} AS ok FROM df").df()["ok"].astype(bool).to_numpy()
+        ok = con.sql(f"SELECT {valid} AS ok FROM df").df()["ok"].astype(bool).to_numpy()
+        return pd.Series(ok, index=df.index)  # pandera maps failures back through the index
 
     register_sql_rules.done = True
 
