@@ -6,16 +6,30 @@ Domain errors (codesets.errors.CodesetsError) print one line and exit non-zero.
 
 from __future__ import annotations
 
-import sys
 from typing import Optional
 
 import typer
+from typer.core import TyperGroup
 
 from codesets.cli import export, map as map_cmd, releases, sql, sources
 from codesets.config import ENV_WAREHOUSE
 from codesets.errors import CodesetsError
 
+
+
+class _Codesets(TyperGroup):
+    """Domain errors become one line on stderr and the error's exit code, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except CodesetsError as exc:
+            typer.echo(f"codesets: {exc}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+
+
 app = typer.Typer(
+    cls=_Codesets,
     name="codesets",
     help="A versioned, effective-dated warehouse of US billing code sets and GEM maps.",
     no_args_is_help=True,
@@ -46,11 +60,7 @@ app.add_typer(export.app, name="export")
 
 
 def main() -> None:
-    try:
-        app()
-    except CodesetsError as exc:
-        typer.echo(f"codesets: {exc}", err=True)
-        sys.exit(exc.exit_code)
+    app()
 
 
 if __name__ == "__main__":
