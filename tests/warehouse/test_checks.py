@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import duckdb
 import pandas as pd
 import pandera.pandas as pa
@@ -34,12 +37,10 @@ def pushdown_failing_lines(model, frame: pd.DataFrame) -> set[int]:
 def staged_frame(lines: list[str]) -> pd.DataFrame:
     """Stage lines as the GEM loader would, then hand the staged rows to pandas."""
     con = duckdb.connect()
-    path = FIXTURES / "gems" / "_generated_i9gem.txt"
-    try:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "generated_i9gem.txt"
         path.write_bytes(("\n".join(lines) + "\n").encode("latin-1"))
         gems.stage(con, [path])
-    finally:
-        path.unlink(missing_ok=True)
     return con.sql("SELECT * FROM staged ORDER BY line_no").df()
 
 
