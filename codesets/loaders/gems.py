@@ -23,6 +23,7 @@ import re
 from datetime import date
 from pathlib import Path
 
+from codesets import codes
 from codesets.errors import SourceError
 from codesets.warehouse import sqlfiles
 from codesets.warehouse.catalog import FileInfo
@@ -32,13 +33,8 @@ DESCRIPTION = "CMS General Equivalence Mappings, ICD-9 <-> ICD-10 diagnoses (CM)
 TABLE = "maps"
 DIFF_KEY = ("source_system", "target_system", "source_code", "target_code", "flags")
 
-# What a code of each system may look like in a GEM file (canonical: undotted, upper case).
-PATTERNS = {
-    "icd9cm": r"[0-9]{3}[0-9]{0,2}|V[0-9]{2}[0-9]{0,2}|E[0-9]{3}[0-9]?",
-    "icd10cm": r"[A-Z][0-9][0-9A-Z][0-9A-Z]{0,4}",
-    "icd9pcs": r"[0-9]{2}[0-9]{0,2}",
-    "icd10pcs": r"[0-9A-HJ-NP-Z]{7}",
-}
+# What a code of each system may look like (canonical: undotted, upper case), as SQL wants it.
+PATTERNS = {system: compiled.pattern for system, compiled in codes.PATTERNS.items()}
 _LINE = re.compile(rb"^\S{2,7} +\S{2,7} +[0-9]{5}\r?$")
 _YEAR = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})(?![0-9])")
 
@@ -113,7 +109,7 @@ def model():
 
 
 def stage(con, files: list[Path]) -> list[FileInfo]:
-    """Read the files into the temp table ``staged``, one row per line; return what each holds."""
+    """Expose the files as the temp view ``staged``, one row per line; return what each holds."""
     import pyarrow as pa
 
     parts, infos = [], []
@@ -138,18 +134,15 @@ def stage(con, files: list[Path]) -> list[FileInfo]:
     )
     kinds = _directions(con, files)
     _one_file_per_direction(kinds)
-    for number, (path, (src, tgt, layout)) in enumerate(kinds.items()):
-        verb = "CREATE OR REPLACE TEMP TABLE staged AS " if number == 0 else "INSERT INTO staged "
-        params = {
-            "file": path.name,
-            "source_system": src,
-            "target_system": tgt,
-            "layout": layout,
-            "source_pattern": PATTERNS[src],
-            "target_pattern": PATTERNS[tgt],
-        }
-        con.execute(verb + sqlfiles.query("gems_stage"), params)
-    con.unregister("gem_raw")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE gem_files"
+        "(source_file VARCHAR, source_system VARCHAR, target_system VARCHAR, layout VARCHAR)"
+    )
+    con.executemany("INSERT INTO gem_files VALUES (?, ?, ?, ?)", [(p.name, *kind) for p, kind in kinds.items()])
+    for system, pattern in PATTERNS.items():
+        con.execute(f"SET VARIABLE gem_pattern_{system} = ?", [pattern])
+    # A view, not a table: each reader computes only the columns it needs.
+    con.execute("CREATE OR REPLACE TEMP VIEW staged AS " + sqlfiles.query("gems_stage"))
     return [
         FileInfo(
             name=path.name,
@@ -178,20 +171,10 @@ def publish(con, release: str) -> int:
 
 def notes(con) -> list[str]:
     """Rows loaded as published whose flags disagree with the rest of the row."""
-    found = []
-    queries = (
-        ("is_marker AND NOT no_map_flag", "no-map target under no-map flag 0 (read as no map)"),
-        ("NOT combination AND scenario > 0 AND choice_list > 0",
-         "scenario and choice list under combination flag 0 (read as part of the scenario)"),
-        ("NOT combination AND (scenario > 0) <> (choice_list > 0)",
-         "scenario or choice list set without the other (read as a single row)"),
-        ("lower_case", "code in lower case (stored upper case)"),
-    )
-    for condition, text in queries:
-        for file, count, first in con.execute(
-            f"SELECT source_file, COUNT(*), MIN(line_no) FROM staged WHERE {condition} GROUP BY 1 ORDER BY 1"
-        ).fetchall():
-            found.append(f"{file}: {count} row(s) with a {text}, first at line {first}; see view gem_anomalies")
+    found = [
+        f"{file}: {count} row(s) with a {text}, first at line {first}; see view gem_anomalies"
+        for file, text, count, first in con.execute(sqlfiles.query("gems_notes")).fetchall()
+    ]
     for file, count, first in con.execute(sqlfiles.query("gems_skipped_choice_lists")).fetchall():
         found.append(
             f"{file}: {count} combination scenario(s) whose choice lists skip a number, first at line "

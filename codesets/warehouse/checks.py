@@ -115,21 +115,34 @@ def _column_check(name: str, ident: str, check) -> _Predicate:
 def failing_rows(con, relation: str, model, limit: int | None = None):
     """Every failing row of ``relation`` as (file, line, column, value, rule) tuples.
 
-    ``relation`` must have ``source_file`` and ``line_no`` columns. Sorted by file and line.
+    ``relation`` must have ``source_file`` and ``line_no`` columns. One pass over the rows:
+    each row carries the list of its failures, which is then unnested. Sorted by file and line.
     """
-    parts = []
-    params: list = []
-    for p in predicates(model):
-        parts.append(
-            "SELECT source_file AS file, line_no AS line, "
-            f"? AS \"column\", CAST({_quote(p.column)} AS VARCHAR) AS value, ? AS rule, "
-            f"({p.failing}) AS failing FROM {relation}"
-        )
-        params += [p.column, p.rule, *p.params]
-    if not parts:
+    found = predicates(model)
+    if not found:
         return []
-    union = "\nUNION ALL\n".join(f"SELECT * FROM ({part}) WHERE failing" for part in parts)
-    sql = f"SELECT file, line, \"column\", value, rule FROM ({union}) ORDER BY file, line, \"column\", rule"
+    entries, params = [], []
+    for p in found:
+        entries.append(
+            f"{{'column': ?, 'value': CAST({_quote(p.column)} AS VARCHAR), 'rule': ?, "
+            f"'failing': COALESCE(({p.failing}), FALSE)}}"
+        )
+        params += [p.column, p.rule, *p.params]  # in the order the placeholders appear
+    checks_list = ",\n        ".join(entries)
+    sql = f"""
+        WITH checked AS (
+            SELECT source_file, line_no, list_filter([
+                {checks_list}
+            ], lambda c: c.failing) AS failures
+            FROM {relation}
+        ),
+        failed AS (
+            SELECT source_file, line_no, UNNEST(failures) AS f FROM checked WHERE len(failures) > 0
+        )
+        SELECT source_file AS file, line_no AS line, f."column", f.value, f.rule
+        FROM failed
+        ORDER BY file, line, f."column", f.rule
+    """
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     return con.execute(sql, params).fetchall()

@@ -68,7 +68,7 @@ def load(
                     con, loader.TABLE, loader.DIFF_KEY, source, release, result.previous_release_id
                 )
             catalog.record(con, result, content, __version__)
-            con.execute("DROP TABLE staged")
+            con.execute("DROP VIEW IF EXISTS staged")
     result.seconds = time.perf_counter() - started
     return result
 

@@ -1,10 +1,11 @@
--- gems_stage: parse raw GEM lines of one file into typed rows plus the facts the checks need.
--- Input: gem_raw(source_file, line_no, raw, bad_byte) with line endings removed, and
---   gem_repeats(source_file, raw, first_line) naming lines that occur more than once. Parameters:
---   $file, its direction ($source_system, $target_system, $layout: 'icd9-source' or
---   'icd10-source') and the code patterns of its two systems ($source_pattern,
---   $target_pattern), bound per file so each regular expression is compiled once.
--- Output: one row per input line; nothing is filtered here, the checks decide.
+-- gems_stage: the staged view of GEM lines: typed rows plus the facts the checks need.
+-- Input: gem_raw(source_file, line_no, raw, bad_byte) with line endings removed;
+--   gem_files(source_file, source_system, target_system, layout) with each file's direction
+--   ('icd9-source' or 'icd10-source' layout); gem_repeats(source_file, raw, first_line) naming
+--   lines that occur more than once; variables gem_pattern_<system> holding the code pattern
+--   of each system (bound once, so each regular expression is compiled once).
+-- Output: one row per input line; nothing is filtered here, the checks decide. As a view it
+-- is computed column by column for each reader (checks, publish), never materialised whole.
 -- A GEM line is fixed width: the source code padded to 5 (ICD-9) or 7 (ICD-10) and a space,
 -- the target padded to the other width and a space (column 14), five flag digits from 15.
 WITH fields AS (
@@ -17,12 +18,12 @@ WITH fields AS (
             WHEN substr(raw, 6, 1) = ' ' AND substr(raw, 7, 1) NOT IN (' ', '') THEN 'icd9-source'
             WHEN substr(raw, 8, 1) = ' ' AND substr(raw, 9, 1) NOT IN (' ', '') THEN 'icd10-source'
         END AS layout,
-        CASE WHEN $layout = 'icd9-source' THEN 6 ELSE 8 END AS width,
-        CAST($source_system AS VARCHAR) AS source_system,
-        CAST($target_system AS VARCHAR) AS target_system,
-        CAST($layout AS VARCHAR) AS file_layout
+        CASE WHEN g.layout = 'icd9-source' THEN 6 ELSE 8 END AS width,
+        g.source_system,
+        g.target_system,
+        g.layout AS file_layout
     FROM gem_raw
-    WHERE source_file = $file
+    INNER JOIN gem_files AS g USING (source_file)
 ),
 cut AS (
     SELECT
@@ -51,8 +52,18 @@ typed AS (
 decoded AS (
     SELECT
         *,
-        regexp_full_match(source_code, $source_pattern) AS source_ok,
-        regexp_full_match(target_raw, $target_pattern) AS target_ok,
+        CASE source_system
+            WHEN 'icd9cm' THEN regexp_full_match(source_code, getvariable('gem_pattern_icd9cm'))
+            WHEN 'icd10cm' THEN regexp_full_match(source_code, getvariable('gem_pattern_icd10cm'))
+            WHEN 'icd9pcs' THEN regexp_full_match(source_code, getvariable('gem_pattern_icd9pcs'))
+            WHEN 'icd10pcs' THEN regexp_full_match(source_code, getvariable('gem_pattern_icd10pcs'))
+        END AS source_ok,
+        CASE target_system
+            WHEN 'icd9cm' THEN regexp_full_match(target_raw, getvariable('gem_pattern_icd9cm'))
+            WHEN 'icd10cm' THEN regexp_full_match(target_raw, getvariable('gem_pattern_icd10cm'))
+            WHEN 'icd9pcs' THEN regexp_full_match(target_raw, getvariable('gem_pattern_icd9pcs'))
+            WHEN 'icd10pcs' THEN regexp_full_match(target_raw, getvariable('gem_pattern_icd10pcs'))
+        END AS target_ok,
         CASE WHEN is_marker THEN NULL ELSE target_raw END AS target_code,
         CASE WHEN regexp_full_match(flags, '[01]{3}[0-9]{2}') THEN flags END AS good_flags
     FROM typed
