@@ -21,11 +21,16 @@ REPORT_COLUMNS = ("file", "line", "column", "value", "rule")
 
 
 class Rule(NamedTuple):
-    """A row rule: ``valid`` is a SQL boolean over the staged columns (NULL counts as valid)."""
+    """A row rule: ``valid`` is a SQL boolean over the staged columns (NULL counts as valid).
+
+    A rule with ``note=True`` does not refuse the row: it marks a quirk that is loaded on
+    purpose and reported (the real files have some).
+    """
 
     column: str
     valid: str
     message: str
+    note: bool = False
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class _Predicate:
     failing: str  # SQL that is TRUE for a failing row
     rule: str
     params: tuple = ()
+    note: bool = False
 
 
 def register_sql_rules() -> None:
@@ -47,7 +53,7 @@ def register_sql_rules() -> None:
     def sql_rules(df, *, rules):
         import duckdb
 
-        valid = " AND ".join(f"COALESCE(({r.valid}), TRUE)" for r in rules) or "TRUE"
+        valid = " AND ".join(f"COALESCE(({r.valid}), TRUE)" for r in rules if not r.note) or "TRUE"
         import pandas as pd
 
         con = duckdb.connect()
@@ -80,7 +86,9 @@ def predicates(model) -> list[_Predicate]:
         if check.name != "sql_rules":
             raise NotImplementedError(f"dataframe check {check.name!r} has no SQL form")
         for rule in check.statistics["rules"]:
-            found.append(_Predicate(rule.column, f"NOT COALESCE(({rule.valid}), TRUE)", rule.message))
+            found.append(
+                _Predicate(rule.column, f"NOT COALESCE(({rule.valid}), TRUE)", rule.message, note=rule.note)
+            )
     return found
 
 
@@ -112,23 +120,30 @@ def _column_check(name: str, ident: str, check) -> _Predicate:
     raise NotImplementedError(f"check {check.name!r} on {name!r} has no SQL form yet")
 
 
-def failing_rows(con, relation: str, model, limit: int | None = None):
-    """Every failing row of ``relation`` as (file, line, column, value, rule) tuples.
+def failing_rows(con, relation: str, model):
+    """Every failing row of ``relation`` as (file, line, column, value, rule) tuples."""
+    return run(con, relation, model)[0]
 
-    ``relation`` must have ``source_file`` and ``line_no`` columns. One pass over the rows:
-    each row carries the list of its failures, which is then unnested. Sorted by file and line.
+
+def run(con, relation: str, model):
+    """All checks of ``model`` over ``relation`` in one pass: (failures, notes).
+
+    Both are lists of (file, line, column, value, rule) tuples sorted by file and line;
+    notes come from rules declared with ``note=True``. ``relation`` must have
+    ``source_file`` and ``line_no`` columns. Each row carries the list of what it broke,
+    which is then unnested, so the data is read once whatever the number of checks.
     """
     found = predicates(model)
     if not found:
-        return []
+        return [], []
     entries, params = [], []
     for p in found:
         entries.append(
             f"{{'column': ?, 'value': CAST({_quote(p.column)} AS VARCHAR), 'rule': ?, "
-            f"'failing': COALESCE(({p.failing}), FALSE)}}"
+            f"'note': {'TRUE' if p.note else 'FALSE'}, 'failing': COALESCE(({p.failing}), FALSE)}}"
         )
         params += [p.column, p.rule, *p.params]  # in the order the placeholders appear
-    checks_list = ",\n        ".join(entries)
+    checks_list = ",\n                ".join(entries)
     sql = f"""
         WITH checked AS (
             SELECT source_file, line_no, list_filter([
@@ -139,13 +154,12 @@ def failing_rows(con, relation: str, model, limit: int | None = None):
         failed AS (
             SELECT source_file, line_no, UNNEST(failures) AS f FROM checked WHERE len(failures) > 0
         )
-        SELECT source_file AS file, line_no AS line, f."column", f.value, f.rule
+        SELECT source_file AS file, line_no AS line, f."column", f.value, f.rule, f.note
         FROM failed
         ORDER BY file, line, f."column", f.rule
     """
-    if limit is not None:
-        sql += f" LIMIT {int(limit)}"
-    return con.execute(sql, params).fetchall()
+    rows = con.execute(sql, params).fetchall()
+    return [r[:5] for r in rows if not r[5]], [r[:5] for r in rows if r[5]]
 
 
 def _quote(identifier: str) -> str:

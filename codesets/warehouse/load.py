@@ -49,10 +49,9 @@ def load(
         with writer.new_generation() as con:
             sqlfiles.apply(con)
             infos = loader.stage(con, paths)
-            rejects = checks.failing_rows(con, "staged", loader.model())
+            rejects, quirks = checks.run(con, "staged", loader.model())
             if rejects:
                 raise _rejected(warehouse, source, release, rejects)
-            notes = loader.notes(con)
             result = LoadResult(
                 source=source,
                 release_id=release,
@@ -61,8 +60,8 @@ def load(
                 row_count=loader.publish(con, release),
                 files=[replace(info, sha256=digest) for info, digest in zip(infos, digests)],
                 previous_release_id=catalog.previous(con, source, start),
-                notes=notes,
             )
+            result.notes = _summarise(quirks) + loader.notes(con, release)
             if result.previous_release_id is not None:
                 result.rows_added, result.rows_removed = catalog.changes(
                     con, loader.TABLE, loader.DIFF_KEY, source, release, result.previous_release_id
@@ -131,6 +130,17 @@ def _rejected(warehouse: Warehouse, source: str, release: str, rejects: list[tup
         lines.append(f"... and {len(rows) - SHOWN_REJECTS:,} more.")
     lines.append(f"Every failing row is in {path}. Fix the file (or report it upstream) and load again.")
     return LoadRejected("\n".join(lines), rows, str(path))
+
+
+def _summarise(quirks: list[tuple]) -> list[str]:
+    """One line per file and quirk: how many rows, and the first line."""
+    counted: dict[tuple[str, str], list[int]] = {}
+    for file, line, _column, _value, rule in quirks:
+        counted.setdefault((file, rule), []).append(line)
+    return [
+        f"{file}: {len(lines)} row(s) with a {rule}, first at line {min(lines)}; see view gem_anomalies"
+        for (file, rule), lines in sorted(counted.items())
+    ]
 
 
 def format_rejects(rows: list[dict]) -> str:
