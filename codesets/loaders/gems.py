@@ -137,6 +137,7 @@ def stage(con, files: list[Path]) -> list[FileInfo]:
         infos.append((path, len(lines), endings))
     raw = pa.concat_tables(parts)
     con.register("gem_raw", raw)
+    con.execute(sqlfiles.query("gems_layout"))
     con.execute(
         "CREATE OR REPLACE TEMP TABLE gem_repeats AS SELECT source_file, raw, MIN(line_no) AS first_line "
         "FROM gem_raw GROUP BY source_file, raw HAVING COUNT(*) > 1"

@@ -1,5 +1,5 @@
 -- gems_direction: how well each GEM file fits each candidate direction.
--- Input: gem_raw(source_file, line_no, raw). Parameters: the code patterns $icd9cm,
+-- Input: gem_raw(source_file, line_no, raw) and the macro gem_layout. Parameters: the code patterns $icd9cm,
 -- $icd10cm, $icd9pcs, $icd10pcs. The first 2,000 lines of a file decide: enough to tell
 -- the layout and diagnoses from procedures. Every line is checked against the result later.
 -- Returns per file: lines with the ICD-9-source layout (target at column 7), lines with the
@@ -9,10 +9,7 @@ WITH fields AS (
         source_file,
         line_no,
         raw,
-        CASE
-            WHEN substr(raw, 6, 1) = ' ' AND substr(raw, 7, 1) NOT IN (' ', '') THEN 'icd9-source'
-            WHEN substr(raw, 8, 1) = ' ' AND substr(raw, 9, 1) NOT IN (' ', '') THEN 'icd10-source'
-        END AS layout
+        gem_layout(raw) AS layout
     FROM gem_raw
     WHERE line_no <= 2000
 ),

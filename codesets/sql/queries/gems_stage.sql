@@ -1,5 +1,5 @@
 -- gems_stage: the staged view of GEM lines: typed rows plus the facts the checks need.
--- Input: gem_raw(source_file, line_no, raw, bad_byte) with line endings removed;
+-- Input: gem_raw(source_file, line_no, raw, bad_byte) with line endings removed, the macro gem_layout;
 --   gem_files(source_file, source_system, target_system, layout) with each file's direction
 --   ('icd9-source' or 'icd10-source' layout); gem_repeats(source_file, raw, first_line) naming
 --   lines that occur more than once; variables gem_pattern_<system> holding the code pattern
@@ -14,10 +14,7 @@ WITH fields AS (
         line_no,
         raw,
         bad_byte,
-        CASE
-            WHEN substr(raw, 6, 1) = ' ' AND substr(raw, 7, 1) NOT IN (' ', '') THEN 'icd9-source'
-            WHEN substr(raw, 8, 1) = ' ' AND substr(raw, 9, 1) NOT IN (' ', '') THEN 'icd10-source'
-        END AS layout,
+        gem_layout(raw) AS layout,
         CASE WHEN g.layout = 'icd9-source' THEN 6 ELSE 8 END AS width,
         g.source_system,
         g.target_system,
