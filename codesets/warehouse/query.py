@@ -12,18 +12,14 @@ def run_sql(warehouse: Warehouse, sql: str, params=None):
 
     with warehouse.connect() as con:
         try:
-            return con.sql(sql, params=params).to_arrow_table() if params else _arrow(con, sql)
+            relation = con.sql(sql, params=params)
+            if relation is None:  # a statement that returns nothing
+                import pyarrow as pa
+
+                return pa.table({})
+            return relation.to_arrow_table()  # a SELECT runs here, so its errors land below
         except duckdb.Error as exc:
             raise QueryError(f"{exc} (views: SELECT view_name, comment FROM duckdb_views() WHERE NOT internal)") from None
-
-
-def _arrow(con, sql):
-    relation = con.sql(sql)
-    if relation is None:  # a statement that returns nothing, e.g. SET
-        import pyarrow as pa
-
-        return pa.table({})
-    return relation.to_arrow_table()
 
 
 def releases(warehouse: Warehouse):
