@@ -9,6 +9,7 @@ import sys
 import typer
 
 from codesets.config import warehouse_path
+from codesets.text import aligned
 
 
 class Format(str, enum.Enum):
@@ -53,13 +54,6 @@ def _cell(value) -> str:
 
 
 def _text_table(table) -> str:
-    names = table.column_names
     rows = [[_cell(v) for v in row.values()] for row in table.to_pylist()]
-    widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
-    lines = [
-        "  ".join(n.ljust(w) for n, w in zip(names, widths)).rstrip(),
-        "  ".join("-" * w for w in widths),
-    ]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(lines) + "\n"
+    footer = f"({len(rows)} row{'s' if len(rows) != 1 else ''})"
+    return aligned(table.column_names, rows) + "\n" + footer + "\n"

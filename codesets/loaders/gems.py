@@ -71,8 +71,14 @@ def model():
     class GemRow(pa.DataFrameModel):
         source_file: str
         line_no: int
-        raw: str = pa.Field(str_length={"min_value": 19, "max_value": 19})
-        flags_field: str = pa.Field(str_matches=r"[01]{3}[0-9]{2}$")
+        raw: str = pa.Field(
+            str_length={"min_value": 19, "max_value": 19},
+            description="a GEM line is 19 characters: source, target, five flag digits",
+        )
+        flags_field: str = pa.Field(
+            str_matches=r"[01]{3}[0-9]{2}$",
+            description="flags are approximate, no map, combination (0 or 1), scenario, choice list (0-9)",
+        )
 
         class Config:
             strict = False  # the staged relation carries helper columns the rules read
@@ -104,12 +110,12 @@ def model():
                     Rule("duplicate_of", "duplicate_of IS NULL", "exact repeat of an earlier line"),
                     # quirks of the real files: loaded on purpose, reported, listed by gem_anomalies
                     Rule("target_raw", "NOT (is_marker AND NOT no_map_flag)",
-                         "no-map target under no-map flag 0 (read as no map)", note=True),
+                         "no-map target under no-map flag 0 (read as no map; see view gem_anomalies)", note=True),
                     Rule("flags", "NOT (NOT combination AND scenario > 0 AND choice_list > 0 AND NOT no_map)",
-                         "scenario and choice list under combination flag 0 (read as part of the scenario)",
+                         "scenario and choice list under combination flag 0 (read as part of the scenario; see view gem_anomalies)",
                          note=True),
                     Rule("flags", "NOT (NOT combination AND (scenario > 0) <> (choice_list > 0))",
-                         "scenario or choice list set without the other (read as a single row)", note=True),
+                         "scenario or choice list set without the other (read as a single row; see view gem_anomalies)", note=True),
                     Rule("raw", "NOT lower_case", "code in lower case (stored upper case)", note=True),
                 ),
             }

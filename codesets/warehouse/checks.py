@@ -14,7 +14,7 @@ pandera agree on small frames.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 REPORT_COLUMNS = ("file", "line", "column", "value", "rule")
@@ -81,7 +81,10 @@ def predicates(model) -> list[_Predicate]:
                 )
             )
         for check in column.checks:
-            found.append(_column_check(name, ident, check))
+            predicate = _column_check(name, ident, check)
+            if column.description:  # say what is expected in words, then the check itself
+                predicate = replace(predicate, rule=f"{column.description} [{predicate.rule}]")
+            found.append(predicate)
     for check in schema.checks:
         if check.name != "sql_rules":
             raise NotImplementedError(f"dataframe check {check.name!r} has no SQL form")

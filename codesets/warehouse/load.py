@@ -10,6 +10,7 @@ from pathlib import Path
 
 from codesets import __version__, loaders
 from codesets.errors import LoadRejected, SourceError
+from codesets.text import aligned
 from codesets.warehouse import catalog, checks, sqlfiles
 from codesets.warehouse.catalog import LoadResult
 from codesets.warehouse.storage import Warehouse
@@ -138,7 +139,7 @@ def _summarise(quirks: list[tuple]) -> list[str]:
     for file, line, _column, _value, rule in quirks:
         counted.setdefault((file, rule), []).append(line)
     return [
-        f"{file}: {len(lines)} row(s) with a {rule}, first at line {min(lines)}; see view gem_anomalies"
+        f"{file}: {len(lines)} row(s) with a {rule}, first at line {min(lines)}"
         for (file, rule), lines in sorted(counted.items())
     ]
 
@@ -146,7 +147,4 @@ def _summarise(quirks: list[tuple]) -> list[str]:
 def format_rejects(rows: list[dict]) -> str:
     """A readable table of rejects: file, line, column, value, rule."""
     cells = [[str(r[c]) if r[c] is not None else "" for c in checks.REPORT_COLUMNS] for r in rows]
-    widths = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(checks.REPORT_COLUMNS)]
-    out = ["  ".join(h.ljust(w) for h, w in zip(checks.REPORT_COLUMNS, widths)).rstrip()]
-    out += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
-    return "\n".join(out)
+    return aligned(checks.REPORT_COLUMNS, cells)
