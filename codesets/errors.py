@@ -15,6 +15,16 @@ class ConfigError(CodesetsError):
     exit_code = 2
 
 
+class UsageError(CodesetsError):
+    """The command was asked for something that cannot be: an unknown source, a missing file."""
+
+    exit_code = 2
+
+
+class SourceUnknown(UsageError):
+    """No loader has that source name."""
+
+
 class WarehouseError(CodesetsError):
     """The warehouse is missing, locked by another writer, or damaged."""
 
@@ -29,6 +39,12 @@ class SourceError(CodesetsError):
     """A file cannot be recognised or read as the source it claims to be."""
 
     exit_code = 65  # EX_DATAERR
+
+
+class SystemFailure(CodesetsError):
+    """The operating system refused: a file cannot be read, the disk is full, a folder is read-only."""
+
+    exit_code = 74  # EX_IOERR
 
 
 class LoadRejected(SourceError):
@@ -47,3 +63,7 @@ class QueryError(CodesetsError):
     """A query or translation request is malformed."""
 
     exit_code = 2
+
+
+class QueryTimeout(QueryError):
+    """A query ran past its time limit and was stopped."""

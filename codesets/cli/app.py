@@ -13,19 +13,52 @@ from typer.core import TyperGroup
 
 from codesets.cli import export, map as map_cmd, releases, sql, sources
 from codesets.config import ENV_WAREHOUSE
-from codesets.errors import CodesetsError
+from codesets.errors import CodesetsError, SystemFailure
 
 
 
 class _Codesets(TyperGroup):
-    """Domain errors become one line on stderr and the error's exit code, never a traceback."""
+    """Every failure a user can cause becomes one message and a documented exit code, never a traceback."""
 
     def invoke(self, ctx):
+        import warnings
+
+        warnings.showwarning = _one_line_warning
         try:
             return super().invoke(ctx)
         except CodesetsError as exc:
-            typer.echo(f"codesets: {exc}", err=True)
+            typer.echo(f"codesets: {_printable(str(exc))}", err=True)
             raise typer.Exit(exc.exit_code) from None
+        except OSError as exc:  # a file or folder the system refused: unreadable, read-only, disk full
+            where = f" ({_printable(str(exc.filename))})" if exc.filename else ""
+            typer.echo(f"codesets: {exc.strerror or exc}{where}", err=True)
+            raise typer.Exit(SystemFailure.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("codesets: interrupted", err=True)
+            raise typer.Exit(130) from None
+        except Exception as exc:  # a bug of ours: still one line, the traceback on request
+            import os
+
+            if os.environ.get("CODESETS_DEBUG"):
+                raise
+            first = (str(exc).strip().splitlines() or [""])[0]
+            typer.echo(
+                f"codesets: unexpected error ({type(exc).__name__}: {_printable(first)}); this is a bug: "
+                "run again with CODESETS_DEBUG=1 for the traceback and report it",
+                err=True,
+            )
+            raise typer.Exit(1) from None
+
+
+def _printable(text: str) -> str:
+    """Messages may carry file names and values from files: no raw control characters reach the terminal."""
+    from codesets.text import escape
+
+    return "\n".join(escape(line, limit=2000) for line in text.split("\n"))
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    typer.echo(f"codesets: warning: {_printable(str(message))}", err=True)
 
 
 app = typer.Typer(

@@ -9,12 +9,13 @@ from typing import List, Optional
 import typer
 
 from codesets.cli.common import warehouse
-from codesets.errors import CodesetsError, LoadRejected
+from codesets.errors import LoadRejected, UsageError
 
 
 def register(app: typer.Typer) -> None:
     app.command("refresh")(refresh)
     app.command("load")(load)
+    app.command("drop")(drop)
 
 
 def refresh(
@@ -22,13 +23,15 @@ def refresh(
     directory: Optional[Path] = typer.Argument(
         None, help="Folder to search (recursively) for known source files, e.g. the CMS GEM files."
     ),
-    sample: bool = typer.Option(False, "--sample", help="Load the small sample GEM release bundled with codesets."),
+    sample: bool = typer.Option(
+        False, "--sample", help="Load the small hand-made sample release of each source bundled with codesets."
+    ),
 ) -> None:
-    """Find the known source files in DIRECTORY (or the bundled sample), load each release, report what changed."""
+    """Find the known source files in DIRECTORY (or the bundled samples), load what is new, report what changed."""
     from codesets.warehouse.refresh import refresh as run_refresh
 
     if directory is None and not sample:
-        raise CodesetsError("name a DIRECTORY to refresh from, or pass --sample for the bundled sample release")
+        raise UsageError("name a DIRECTORY to refresh from, or pass --sample for the bundled sample releases")
     wh = warehouse(ctx)
     report = run_refresh(wh, directory, sample=sample)
     for result in report.results:
@@ -53,7 +56,7 @@ def load(
         None, "--effective-from", formats=["%Y-%m-%d"], help="First date of service of the release (YYYY-MM-DD)."
     ),
 ) -> None:
-    """Load FILES of SOURCE as one release (byte-identical files already loaded are a no-op)."""
+    """Load FILES of SOURCE as parts of one release (files already loaded are a no-op; a new part extends the release)."""
     from codesets.warehouse.load import load as run_load
 
     start = effective_from.date() if effective_from else None
@@ -65,3 +68,15 @@ def load(
     typer.echo(result.summary())
     for note in result.notes:
         typer.echo(f"  note: {note}")
+
+
+def drop(
+    ctx: typer.Context,
+    source: str = typer.Argument(..., help="Source of the release, e.g. gems."),
+    release: str = typer.Argument(..., help="Release id to remove, e.g. 2018 or sample."),
+) -> None:
+    """Remove RELEASE of SOURCE (a new generation; readers that have the old one keep it until they close)."""
+    from codesets.warehouse.load import drop as run_drop
+
+    rows = run_drop(warehouse(ctx), source, release)
+    typer.echo(f"{source} {release}: dropped ({rows:,} rows); readers already connected keep their view until they close")

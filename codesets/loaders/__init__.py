@@ -1,43 +1,44 @@
 """Source loaders, one module per official file format.
 
-A module here is a loader when it defines ``SOURCE``. Adding a source means adding a
-module; nothing else lists them. Every loader offers the same small interface:
-
-    SOURCE, DESCRIPTION      its name (``codesets load SOURCE``) and a line of help
-    TABLE, DIFF_KEY          the shared staging shape it fills and the columns that identify a row
-    recognise(path)          does this file look like ours (sniffed from content, not the name)?
-    release_id(path)         the release a file belongs to, when its name or folder says
-    effective_from(release)  the first date of service of a release, when the id implies it
-    stage(con, files)        parse files into the temp table ``staged``; return FileInfo per file
-    model()                  the pandera DataFrameModel that ``staged`` must pass
-    publish(con, release)    insert ``staged`` into TABLE
-    notes(con)               rows loaded as published but worth a word (data quirks)
+Every module here except ``contract`` is a loader: it binds ``LOADER`` to an object that
+honours ``codesets.loaders.contract.Loader``. Adding a source means adding a module; nothing
+else lists them. Discovery checks each loader and names the module and what it lacks.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
-from types import ModuleType
+from functools import cache
 
-from codesets.errors import SourceError
+from codesets.errors import CodesetsError, SourceUnknown
+from codesets.loaders.contract import Loader, check
+
+_NOT_LOADERS = {"contract"}
 
 
-def available() -> dict[str, ModuleType]:
-    found = {}
+@cache
+def available() -> dict[str, Loader]:
+    found: dict[str, Loader] = {}
     for info in pkgutil.iter_modules(__path__):
-        if info.name.startswith("_"):
+        if info.name.startswith("_") or info.name in _NOT_LOADERS:
             continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        if hasattr(module, "SOURCE"):
-            found[module.SOURCE] = module
+        module_name = f"{__name__}.{info.name}"
+        module = importlib.import_module(module_name)
+        loader = getattr(module, "LOADER", None)
+        problems = ["LOADER (an object honouring codesets.loaders.contract.Loader)"] if loader is None else check(module_name, loader)
+        if problems:
+            raise CodesetsError(f"loader module {module_name} does not honour the loader contract: it lacks {', '.join(problems)}")
+        if loader.source in found:
+            raise CodesetsError(f"loader module {module_name} declares source {loader.source!r}, which another module declares too")
+        found[loader.source] = loader
     return found
 
 
-def get(source: str) -> ModuleType:
+def get(source: str) -> Loader:
     loaders = available()
     try:
         return loaders[source]
     except KeyError:
         names = ", ".join(sorted(loaders))
-        raise SourceError(f"unknown source {source!r}; known sources: {names}") from None
+        raise SourceUnknown(f"unknown source {source!r}; known sources: {names}") from None

@@ -19,45 +19,109 @@ alone. 2018_I10gem.txt has one lower-case code, 'v5889', stored upper case.
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Mapping, Sequence
 from datetime import date
+from importlib import resources
 from pathlib import Path
 
 from codesets import codes
 from codesets.errors import SourceError
+from codesets.loaders import _lines
+from codesets.loaders.contract import Claim, Sample, StagedFile
 from codesets.warehouse import sqlfiles
-from codesets.warehouse.catalog import FileInfo
-
-SOURCE = "gems"
-DESCRIPTION = "CMS General Equivalence Mappings, ICD-9 <-> ICD-10 diagnoses (CM) and procedures (PCS)"
-TABLE = "maps"
-DIFF_KEY = ("source_system", "target_system", "source_code", "target_code", "flags")
 
 # What a code of each system may look like (canonical: undotted, upper case), as SQL wants it.
 PATTERNS = {system: compiled.pattern for system, compiled in codes.PATTERNS.items()}
 _LINE = re.compile(rb"^\S{2,7} +\S{2,7} +[0-9]{5}\r?$")
 _YEAR = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})(?![0-9])")
+_HEAD_LINES = 2000  # lines that decide a file's direction; every line is checked against it later
+_SAMPLE_EFFECTIVE_FROM = date(2015, 10, 1)  # ICD-10 took effect in the US on October 1, 2015
 
 
-def recognise(path: Path) -> bool:
-    """A GEM file's first line is two codes and five flag digits."""
-    with open(path, "rb") as handle:
-        first = handle.readline(64)
-    return bool(_LINE.match(first.rstrip(b"\n")))
+class GemsLoader:
+    """The GEM files: one part per direction, so a release may gain its procedure GEMs later."""
+
+    source = "gems"
+    description = "CMS General Equivalence Mappings, ICD-9 <-> ICD-10 diagnoses (CM) and procedures (PCS)"
+    tables = ("maps",)
+
+    def claim(self, path: Path) -> Claim | None:
+        """A GEM file's first line is two codes and five flag digits; its lines say the direction."""
+        with open(path, "rb") as handle:
+            first = handle.readline(64)
+        if not _LINE.match(first.rstrip(b"\n")):
+            return None
+        source_system, target_system = _direction(path)
+        return Claim(part=f"{source_system}-{target_system}", release_id=_release_from_name(path))
+
+    def effective_from(self, release_id: str) -> date | None:
+        """A GEM release named for fiscal year Y applies from October 1 of Y-1."""
+        match = re.fullmatch(r"(?:FY)?((?:19|20)[0-9]{2})", release_id, flags=re.IGNORECASE)
+        return date(int(match.group(1)) - 1, 10, 1) if match else None
+
+    def model(self):
+        return model()
+
+    def stage(self, con, parts: Mapping[str, Sequence[Path]]) -> list[StagedFile]:
+        """The files of each direction as the relation ``staged``, one row per line.
+
+        The lines are read once into a table (DuckDB's CSV reader); ``staged`` is a view over
+        it, so the checks and the publish each compute only the columns they need.
+        """
+        files, directions = [], []
+        for part, paths in parts.items():
+            if len(paths) > 1:
+                names = " and ".join(str(p) for p in paths)
+                raise SourceError(
+                    f"{names} both hold the {part} GEM; a release has one file per direction: "
+                    "load them as separate releases"
+                )
+            source_system, target_system = part.split("-")
+            layout = "icd9-source" if source_system.startswith("icd9") else "icd10-source"
+            directions.append((paths[0].name, part, source_system, target_system, layout))
+            files.append(_lines.inspect(paths[0]))
+        _lines.stage(con, "gem_raw", files)
+        con.execute(sqlfiles.query("gems_layout"))
+        con.execute(sqlfiles.query("gems_repeats"))
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE gem_files"
+            "(source_file VARCHAR, part VARCHAR, source_system VARCHAR, target_system VARCHAR, layout VARCHAR)"
+        )
+        con.executemany("INSERT INTO gem_files VALUES (?, ?, ?, ?, ?)", directions)
+        for system, pattern in PATTERNS.items():
+            con.execute(f"SET VARIABLE gem_pattern_{system} = ?", [pattern])
+        con.execute("CREATE OR REPLACE TEMP VIEW staged AS " + sqlfiles.query("gems_stage"))
+        return [
+            StagedFile(
+                name=item.path.name,
+                part=part,
+                rows=item.lines,
+                kind=f"{source_system}>{target_system}",
+                line_ending=item.line_ending,
+            )
+            for item, (_name, part, source_system, target_system, _layout) in zip(files, directions)
+        ]
+
+    def fill(self, table: str) -> str:
+        return sqlfiles.query("gems_fill_maps")
+
+    def notes(self, con) -> list[str]:
+        """Quirks the row rules cannot see: whole scenarios whose choice lists skip a number."""
+        return [
+            f"{file}: {count} combination scenario(s) whose choice lists skip a number, first at line "
+            f"{first} (alternatives use the lists present, in order); see view gem_anomalies"
+            for file, count, first in con.execute(sqlfiles.query("gems_skipped_choice_lists")).fetchall()
+        ]
+
+    def sample(self) -> Sample:
+        folder = resources.files("codesets") / "samples" / "gems"
+        files = sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".txt"))
+        return Sample(files=tuple(files), effective_from=_SAMPLE_EFFECTIVE_FROM)
 
 
-def release_id(path: Path) -> str | None:
-    """CMS names GEM files and folders after the fiscal year: 2018_I9gem.txt, pcs_2018/."""
-    for part in (path.name, path.parent.name):
-        if match := _YEAR.search(part):
-            return match.group(1)
-    return None
-
-
-def effective_from(release: str) -> date | None:
-    """A GEM release named for fiscal year Y applies from October 1 of Y-1."""
-    match = re.fullmatch(r"(?:FY)?((?:19|20)[0-9]{2})", release, flags=re.IGNORECASE)
-    return date(int(match.group(1)) - 1, 10, 1) if match else None
+LOADER = GemsLoader()
 
 
 def model():
@@ -123,130 +187,50 @@ def model():
     return GemRow
 
 
-def stage(con, files: list[Path]) -> list[FileInfo]:
-    """Expose the files as the temp view ``staged``, one row per line; return what each holds."""
-    import pyarrow as pa
-
-    parts, infos = [], []
-    for path in files:
-        lines, bad, endings = _read_lines(path)
-        parts.append(
-            pa.table(
-                {
-                    "source_file": pa.array([path.name] * len(lines), pa.string()),
-                    "line_no": pa.array(range(1, len(lines) + 1), pa.int32()),
-                    "raw": lines,
-                    "bad_byte": pa.array(bad, pa.string()),
-                }
-            )
-        )
-        infos.append((path, len(lines), endings))
-    raw = pa.concat_tables(parts)
-    con.register("gem_raw", raw)
-    con.execute(sqlfiles.query("gems_layout"))
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE gem_repeats AS SELECT source_file, raw, MIN(line_no) AS first_line "
-        "FROM gem_raw GROUP BY source_file, raw HAVING COUNT(*) > 1"
-    )
-    kinds = _directions(con, files)
-    _one_file_per_direction(kinds)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE gem_files"
-        "(source_file VARCHAR, source_system VARCHAR, target_system VARCHAR, layout VARCHAR)"
-    )
-    con.executemany("INSERT INTO gem_files VALUES (?, ?, ?, ?)", [(p.name, *kind) for p, kind in kinds.items()])
-    for system, pattern in PATTERNS.items():
-        con.execute(f"SET VARIABLE gem_pattern_{system} = ?", [pattern])
-    # A view, not a table: each reader computes only the columns it needs.
-    con.execute("CREATE OR REPLACE TEMP VIEW staged AS " + sqlfiles.query("gems_stage"))
-    return [
-        FileInfo(
-            name=path.name,
-            sha256="",
-            bytes=path.stat().st_size,
-            rows=count,
-            kind=f"{kinds[path][0]}>{kinds[path][1]}",
-            line_ending=endings,
-        )
-        for path, count, endings in infos
-    ]
+def _release_from_name(path: Path) -> str | None:
+    """CMS names GEM files and folders after the fiscal year: 2018_I9gem.txt, pcs_2018/."""
+    for part in (path.name, path.parent.name):
+        if match := _YEAR.search(part):
+            return match.group(1)
+    return None
 
 
-def publish(con, release: str) -> int:
-    con.execute(
-        """
-        INSERT INTO maps
-        SELECT 'gems', ?, source_system, target_system, source_code, target_code, flags,
-               approximate, no_map, combination, scenario, choice_list, source_file, line_no
-        FROM staged
-        """,
-        [release],
-    )
-    return con.execute("SELECT COUNT(*) FROM staged").fetchone()[0]
-
-
-def notes(con, release: str) -> list[str]:
-    """Published quirks the row rules cannot see: whole scenarios, read from the new rows."""
-    return [
-        f"{file}: {count} combination scenario(s) whose choice lists skip a number, first at line "
-        f"{first} (alternatives use the lists present, in order); see view gem_anomalies"
-        for file, count, first in con.execute(sqlfiles.query("gems_skipped_choice_lists"), [release]).fetchall()
-    ]
-
-
-def _read_lines(path: Path):
-    """The lines of a file (line endings removed), a bad-byte note per line, and the ending style."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    data = path.read_bytes()
-    if not data.strip():
-        raise SourceError(f"{path}: the file is empty; a GEM file has one mapping per line")
-    lf, crlf = data.count(b"\n"), data.count(b"\r\n")
-    endings = "none" if lf == 0 else "CRLF" if crlf == lf else "LF" if crlf == 0 else "mixed"
-    # Latin-1 maps every byte to one character, so a stray byte is reported at its column.
-    text = data.decode("latin-1").split("\n")
-    if text[-1] == "":
-        text.pop()
-    lines = pa.array(text, pa.string())
-    if crlf:
-        lines = pc.utf8_rtrim(lines, characters="\r")
-    bad = [None] * len(lines)
-    if not data.isascii():
-        for number, line in enumerate(lines.to_pylist()):
-            for column, char in enumerate(line, start=1):
-                if ord(char) > 127:
-                    bad[number] = f"byte 0x{ord(char):02X} at column {column}"
-                    break
-    return lines, bad, endings
-
-
-def _directions(con, files: list[Path]) -> dict[Path, tuple[str, str, str]]:
-    """Decide each file's direction from its content.
+def _direction(path: Path) -> tuple[str, str]:
+    """Decide a file's direction from its first lines.
 
     The layout most lines follow (where the target starts) says which side is ICD-9; the
     pair of systems whose code patterns fit the most lines says diagnoses or procedures.
+    The file name only breaks a tie (a file too small to tell).
     """
-    scores = {
-        row[0]: row[1:]
-        for row in con.execute(sqlfiles.query("gems_direction"), PATTERNS).fetchall()
+    import duckdb
+    import pyarrow as pa
+
+    with open(path, "rb") as handle:
+        head = [line.rstrip(b"\r\n").decode("latin-1") for line in itertools.islice(handle, _HEAD_LINES)]
+    con = duckdb.connect()
+    try:
+        con.register("gem_raw", pa.table({
+            "source_file": pa.array([path.name] * len(head), pa.string()),
+            "line_no": pa.array(range(1, len(head) + 1), pa.int32()),
+            "raw": pa.array(head, pa.string()),
+        }))
+        con.execute(sqlfiles.query("gems_layout"))
+        row = con.execute(sqlfiles.query("gems_direction"), PATTERNS).fetchone()
+    finally:
+        con.close()
+    _name, i9_lines, i10_lines, *fits = row
+    candidates = {
+        ("icd9cm", "icd10cm"): (i9_lines, fits[0]),
+        ("icd9pcs", "icd10pcs"): (i9_lines, fits[1]),
+        ("icd10cm", "icd9cm"): (i10_lines, fits[2]),
+        ("icd10pcs", "icd9pcs"): (i10_lines, fits[3]),
     }
-    found = {}
-    for path in files:
-        i9_lines, i10_lines, *fits = scores[path.name]
-        candidates = {
-            ("icd9cm", "icd10cm", "icd9-source"): (i9_lines, fits[0]),
-            ("icd9pcs", "icd10pcs", "icd9-source"): (i9_lines, fits[1]),
-            ("icd10cm", "icd9cm", "icd10-source"): (i10_lines, fits[2]),
-            ("icd10pcs", "icd9pcs", "icd10-source"): (i10_lines, fits[3]),
-        }
-        best = max(candidates.values())
-        tied = [key for key, score in candidates.items() if score == best]
-        hint = _name_hint(path)
-        if len(tied) > 1 and hint is not None:
-            tied = [key for key in tied if (key[0] in ("icd9cm", "icd10cm")) == hint] or tied
-        found[path] = tied[0]
-    return found
+    best = max(candidates.values())
+    tied = [key for key, score in candidates.items() if score == best]
+    hint = _name_hint(path)
+    if len(tied) > 1 and hint is not None:
+        tied = [key for key in tied if (key[0] in ("icd9cm", "icd10cm")) == hint] or tied
+    return tied[0]
 
 
 def _name_hint(path: Path) -> bool | None:
@@ -257,14 +241,3 @@ def _name_hint(path: Path) -> bool | None:
     if "gem" in name and ("i9gem" in name or "i10gem" in name or "dx" in name):
         return True
     return None
-
-
-def _one_file_per_direction(kinds: dict[Path, tuple[str, str, str]]) -> None:
-    seen: dict[tuple[str, str], Path] = {}
-    for path, (src, tgt, _layout) in kinds.items():
-        if (src, tgt) in seen:
-            raise SourceError(
-                f"{seen[(src, tgt)]} and {path} both hold the {src} -> {tgt} GEM; "
-                "a release has one file per direction: load them as separate releases"
-            )
-        seen[(src, tgt)] = path

@@ -1,4 +1,10 @@
-"""The release catalog: what was loaded, from which bytes, and how it differs from before."""
+"""The release catalog: which parts of which releases are published, from which bytes.
+
+The catalog stores facts fixed at load time (files, digests, rows, the declared effective
+date). Everything that depends on other releases (effective windows, lineage, rows added
+and removed) is derived by the views ``release_parts`` and ``releases``, so loading an
+older release after a newer one gives the same answers as loading them in order.
+"""
 
 from __future__ import annotations
 
@@ -7,45 +13,57 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from codesets.loaders.contract import StagedFile
 
-@dataclass(frozen=True)
-class FileInfo:
-    name: str
-    sha256: str
-    bytes: int
+COLUMNS = (
+    "source", "release_id", "part", "effective_from", "is_sample", "loaded_at", "loader_version",
+    "row_count", "content_sha256", "files", "data_files",
+)
+
+
+@dataclass
+class PartResult:
+    part: str
+    status: str  # 'loaded' or 'unchanged'
     rows: int
-    kind: str  # what the loader found inside, e.g. 'icd9cm>icd10cm'
-    line_ending: str  # 'LF', 'CRLF', 'mixed' or 'none'
+    files: list[str]
+    release_id: str  # where the bytes are published (another release for already-loaded bytes)
+    previous_release_id: str | None = None
+    rows_added: int | None = None
+    rows_removed: int | None = None
 
 
 @dataclass
 class LoadResult:
     source: str
     release_id: str
-    status: str  # 'loaded' or 'unchanged'
-    effective_from: date
-    row_count: int
-    files: list[FileInfo]
-    previous_release_id: str | None = None
-    rows_added: int | None = None
-    rows_removed: int | None = None
+    effective_from: date | None
+    parts: list[PartResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
+    @property
+    def status(self) -> str:
+        return "loaded" if any(p.status == "loaded" for p in self.parts) else "unchanged"
+
+    @property
+    def row_count(self) -> int:
+        return sum(p.rows for p in self.parts if p.status == "loaded")
+
     def summary(self) -> str:
-        if self.status == "unchanged":
-            return (
-                f"{self.source} {self.release_id}: unchanged (these files are already loaded "
-                f"as release {self.release_id}); nothing to do"
-            )
-        text = f"{self.source} {self.release_id}: loaded {self.row_count:,} rows from {len(self.files)} file(s)"
-        text += f", effective {self.effective_from.isoformat()}"
-        if self.previous_release_id is not None:
-            text += (
-                f"; against {self.previous_release_id}: "
-                f"+{self.rows_added:,} / -{self.rows_removed:,} rows"
-            )
-        return text
+        """One line per part: what was loaded, or why nothing was."""
+        lines = []
+        for p in self.parts:
+            head = f"{self.source} {self.release_id} {p.part}"
+            if p.status == "unchanged":
+                where = "" if p.release_id == self.release_id else f" as release {p.release_id}"
+                lines.append(f"{head}: unchanged ({', '.join(p.files)} already loaded{where}); nothing to do")
+                continue
+            text = f"{head}: loaded {p.rows:,} rows from {len(p.files)} file(s), effective {self.effective_from.isoformat()}"
+            if p.previous_release_id is not None:
+                text += f"; against {p.previous_release_id}: +{p.rows_added:,} / -{p.rows_removed:,} rows"
+            lines.append(text)
+        return "\n".join(lines)
 
 
 def file_sha256(path: Path) -> str:
@@ -57,61 +75,35 @@ def file_sha256(path: Path) -> str:
 
 
 def content_sha256(file_digests: list[str]) -> str:
-    """Identity of a release's content: independent of file names and argument order."""
+    """Identity of a part's content: independent of file names and argument order."""
     return hashlib.sha256("\n".join(sorted(file_digests)).encode()).hexdigest()
 
 
-def find(con, source: str, *, release_id: str | None = None, content: str | None = None):
-    """The catalog row of a release by id or by content, as a dict, or None."""
-    column, value = ("release_id", release_id) if release_id is not None else ("content_sha256", content)
-    cursor = con.execute(
-        f"SELECT release_id, content_sha256, effective_from, row_count, files FROM release_catalog "
-        f"WHERE source = ? AND {column} = ?",
-        [source, value],
+def file_record(info: StagedFile) -> dict:
+    return {
+        "name": info.name, "sha256": info.sha256, "bytes": info.bytes, "rows": info.rows,
+        "kind": info.kind, "line_ending": info.line_ending,
+    }
+
+
+def insert(con, rows: list[dict]) -> None:
+    """Insert catalog rows (dicts with COLUMNS) into ``release_catalog``."""
+    if not rows:
+        return
+    placeholders = ", ".join("?" for _ in COLUMNS)
+    con.executemany(
+        f"INSERT INTO release_catalog ({', '.join(COLUMNS)}) VALUES ({placeholders})",
+        [[row[c] for c in COLUMNS] for row in rows],
     )
-    row = cursor.fetchone()
-    if row is None:
-        return None
-    return dict(zip(("release_id", "content_sha256", "effective_from", "row_count", "files"), row))
 
 
-def previous(con, source: str, effective_from: date) -> str | None:
-    """The release of ``source`` that a release starting on ``effective_from`` follows."""
-    row = con.execute(
-        "SELECT release_id FROM release_catalog WHERE source = ? AND effective_from < ? "
-        "ORDER BY effective_from DESC, loaded_at DESC LIMIT 1",
-        [source, effective_from],
-    ).fetchone()
-    return row[0] if row else None
-
-
-def changes(con, table: str, key: tuple[str, ...], source: str, new: str, old: str) -> tuple[int, int]:
-    """Rows added and removed between two releases, compared on ``key`` (multiset)."""
-    cols = ", ".join(f'"{c}"' for c in key)
-
-    def side(a: str, b: str) -> int:
-        return con.execute(
-            f"SELECT COUNT(*) FROM (SELECT {cols} FROM {table} WHERE source = ? AND release_id = ? "
-            f"EXCEPT ALL SELECT {cols} FROM {table} WHERE source = ? AND release_id = ?)",
-            [source, a, source, b],
-        ).fetchone()[0]
-
-    return side(new, old), side(old, new)
-
-
-def record(con, result: LoadResult, content: str, loader_version: str) -> None:
-    con.execute(
-        "INSERT INTO release_catalog VALUES (?, ?, ?, now() AT TIME ZONE 'UTC', ?, ?, ?, ?, ?, ?, ?)",
-        [
-            result.source,
-            result.release_id,
-            result.effective_from,
-            result.row_count,
-            content,
-            loader_version,
-            result.previous_release_id,
-            result.rows_added,
-            result.rows_removed,
-            [f.__dict__ for f in result.files],
-        ],
-    )
+def changes(con, source: str, release_id: str) -> dict[str, tuple[str | None, int | None, int | None]]:
+    """Per part of a release: the release it follows and the rows added and removed (views)."""
+    return {
+        part: (previous, added, removed)
+        for part, previous, added, removed in con.execute(
+            "SELECT part, previous_release_id, rows_added, rows_removed FROM release_changes "
+            "WHERE source = ? AND release_id = ?",
+            [source, release_id],
+        ).fetchall()
+    }

@@ -1,21 +1,31 @@
-"""Load official files as one release: stage, check, publish atomically, record in the catalog."""
+"""Load official files as parts of a release: stage, check, write data files, publish atomically.
+
+A release is made of parts (a GEM direction, an NCCI setting); a load may bring some of
+them. For each part the files give:
+
+- bytes already published, as this part or under another release: nothing to do (said so);
+- a part the release already has, with other bytes: refused (a published part never changes);
+- a new part: staged, checked and published together with the other new parts of the load.
+
+Everything new in one load is published in one generation or not at all.
+"""
 
 from __future__ import annotations
 
-import csv
 import time
-from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 from codesets import __version__, loaders
-from codesets.errors import LoadRejected, SourceError
-from codesets.text import aligned
-from codesets.warehouse import catalog, checks, sqlfiles
-from codesets.warehouse.catalog import LoadResult
+from codesets.errors import LoadRejected, SourceError, SystemFailure, UsageError
+from codesets.loaders.contract import NAME, Claim, StagedFile
+from codesets.text import aligned, escape
+from codesets.warehouse import catalog, checks, publish
+from codesets.warehouse.catalog import LoadResult, PartResult
 from codesets.warehouse.storage import Warehouse
 
 SHOWN_REJECTS = 20  # rows printed in the error; the rejects file has all of them
+SCRATCH_MEMORY = "500MB"  # the staging database spills to PATH/tmp beyond this
 
 
 def load(
@@ -24,127 +34,246 @@ def load(
     files,
     release_id: str | None = None,
     effective_from: date | None = None,
+    *,
+    sample: bool = False,
 ) -> LoadResult:
-    """Load ``files`` of ``source`` as one release and publish it, or change nothing.
+    """Load ``files`` of ``source`` as parts of one release and publish what is new.
 
-    Byte-identical files already loaded for the source are a no-op (status 'unchanged').
-    Rows failing the loader's checks raise LoadRejected with every failing row; the
-    published warehouse is untouched and a rejects CSV is written under PATH/rejects/.
+    Bytes already published are a no-op (status 'unchanged'). Rows failing the loader's
+    checks raise LoadRejected with every failing row; nothing is published and a rejects
+    CSV is written under PATH/rejects/. ``sample`` marks the bundled sample release, which
+    never answers for a date once a real release of the same part is loaded.
     """
     started = time.perf_counter()
     loader = loaders.get(source)
     paths = _existing(files)
-    digests = [catalog.file_sha256(p) for p in paths]
-    content = catalog.content_sha256(digests)
-    release = release_id or _release_of(loader, paths)
-    start = effective_from or loader.effective_from(release)
-    if start is None:
-        raise SourceError(
-            f"cannot tell when release {release!r} of {source} takes effect: pass --effective-from YYYY-MM-DD"
-        )
+    claims = {path: _claim(loader, path) for path in paths}
+    release = release_id or _release_of(paths, claims)
+    if not NAME.fullmatch(release):
+        raise UsageError(f"release id {release!r} must be letters, digits, '.', '_' or '-' (at most 64)")
+    parts: dict[str, list[Path]] = {}
+    for path in paths:
+        parts.setdefault(claims[path].part, []).append(path)
+    digests = {path: _sha256(path) for path in paths}
 
     with warehouse.writer() as writer:
-        existing = _already_loaded(warehouse, source, release, content)
-        if existing is not None:
-            return replace(existing, seconds=time.perf_counter() - started)
-        with writer.new_generation() as con:
-            sqlfiles.apply(con)
-            infos = loader.stage(con, paths)
-            rejects, quirks = checks.run(con, "staged", loader.model())
-            if rejects:
-                raise _rejected(warehouse, source, release, rejects)
-            result = LoadResult(
-                source=source,
-                release_id=release,
-                status="loaded",
-                effective_from=start,
-                row_count=loader.publish(con, release),
-                files=[replace(info, sha256=digest) for info, digest in zip(infos, digests)],
-                previous_release_id=catalog.previous(con, source, start),
-            )
-            result.notes = _summarise(quirks) + loader.notes(con, release)
-            if result.previous_release_id is not None:
-                result.rows_added, result.rows_removed = catalog.changes(
-                    con, loader.TABLE, loader.DIFF_KEY, source, release, result.previous_release_id
-                )
-            catalog.record(con, result, content, __version__)
-            con.execute("DROP VIEW IF EXISTS staged")
+        everything = writer.catalog()
+        published = [row for row in everything if row["source"] == source]
+        start = _effective_from(loader, release, effective_from, published)
+        result = LoadResult(source=source, release_id=release, effective_from=start)
+        new_parts = _plan(result, parts, digests, published, sample)
+        if not new_parts:
+            result.seconds = time.perf_counter() - started
+            return result
+        con = _scratch(warehouse)
+        try:
+            staged = loader.stage(con, {part: parts[part] for part in new_parts})
+            outcome = checks.run(con, "staged", loader.model())
+            if outcome.failures:
+                raise _rejected(con, warehouse, source, release, outcome.failures)
+            result.notes = _summarise(outcome.notes) + loader.notes(con)
+            written = publish.write_parts(con, writer, loader, release, new_parts)
+        finally:
+            con.close()
+        new_rows = [
+            _catalog_row(source, release, part, start, sample, digests, staged, written[part])
+            for part in new_parts
+        ]
+        for part_result in result.parts:
+            if part_result.status == "loaded":
+                part_result.rows = sum(d.rows for d in written[part_result.part])
+        writer.publish(everything + new_rows)
+
+    with warehouse.connect() as con:
+        changes = catalog.changes(con, source, release)
+    for part_result in result.parts:
+        if part_result.status == "loaded" and part_result.part in changes:
+            part_result.previous_release_id, part_result.rows_added, part_result.rows_removed = changes[part_result.part]
     result.seconds = time.perf_counter() - started
     return result
+
+
+def drop(warehouse: Warehouse, source: str, release_id: str) -> int:
+    """Remove every part of a release in a new generation; returns the rows it held.
+
+    Readers that opened the old generation keep it, data files included, until they close.
+    """
+    loaders.get(source)
+    with warehouse.writer() as writer:
+        rows = writer.catalog()
+        gone = [r for r in rows if r["source"] == source and r["release_id"] == release_id]
+        if not gone:
+            known = ", ".join(sorted({r["release_id"] for r in rows if r["source"] == source})) or "none"
+            raise UsageError(f"no release {release_id!r} of {source} to drop; releases of {source}: {known}")
+        writer.publish([r for r in rows if r not in gone])
+    return sum(r["row_count"] for r in gone)
+
+
+def _plan(result: LoadResult, parts, digests, published: list[dict], sample: bool) -> list[str]:
+    """Sort the parts into unchanged and new; refuse a changed part or a clashing date."""
+    by_key = {(r["release_id"], r["part"]): r for r in published}
+    by_content = {r["content_sha256"]: r for r in published}
+    new = []
+    for part, paths in sorted(parts.items()):
+        content = catalog.content_sha256([digests[p] for p in paths])
+        names = [p.name for p in paths]
+        same_part = by_key.get((result.release_id, part))
+        if same_part is not None:
+            if same_part["content_sha256"] != content:
+                raise SourceError(
+                    f"part {part} of {result.source} release {result.release_id} is already published from other "
+                    f"files ({', '.join(f['name'] for f in same_part['files'])}); a published part never changes: "
+                    "load these files under a new --release ID, or `codesets drop` the release first"
+                )
+            result.parts.append(PartResult(part, "unchanged", same_part["row_count"], names, result.release_id))
+            continue
+        elsewhere = by_content.get(content)
+        if elsewhere is not None:
+            result.parts.append(PartResult(part, "unchanged", elsewhere["row_count"], names, elsewhere["release_id"]))
+            continue
+        clash = [
+            r for r in published
+            if r["part"] == part and r["effective_from"] == result.effective_from and r["is_sample"] == sample
+        ]
+        if clash:
+            raise SourceError(
+                f"release {clash[0]['release_id']} of {result.source} already serves {part} from "
+                f"{result.effective_from.isoformat()}; two releases of a part cannot take effect the same day: "
+                "give this one another --effective-from, or drop the other"
+            )
+        result.parts.append(PartResult(part, "loaded", 0, names, result.release_id))
+        new.append(part)
+    return new
+
+
+def _effective_from(loader, release: str, given: date | None, published: list[dict]) -> date:
+    """The release's first date of service: the parts of one release share it."""
+    known = {r["effective_from"] for r in published if r["release_id"] == release}
+    if known and given is not None and given not in known:
+        raise SourceError(
+            f"release {release} of {loader.source} takes effect {min(known).isoformat()}; its new parts cannot "
+            f"start {given.isoformat()}: leave out --effective-from or load them as another release"
+        )
+    start = given or (min(known) if known else None) or loader.effective_from(release)
+    if start is None:
+        raise UsageError(
+            f"cannot tell when release {release!r} of {loader.source} takes effect: pass --effective-from YYYY-MM-DD"
+        )
+    return start
+
+
+def _catalog_row(source, release, part, start, sample, digests, staged: list[StagedFile], files) -> dict:
+    mine = [s for s in staged if s.part == part]
+    by_name = {p.name: p for p in digests}
+    records = []
+    for info in mine:
+        path = by_name[info.name]
+        records.append(catalog.file_record(
+            StagedFile(info.name, part, info.rows, info.kind, info.line_ending, digests[path], path.stat().st_size)
+        ))
+    return {
+        "source": source,
+        "release_id": release,
+        "part": part,
+        "effective_from": start,
+        "is_sample": sample,
+        "loaded_at": datetime.now(timezone.utc).replace(tzinfo=None),
+        "loader_version": __version__,
+        "row_count": sum(f.rows for f in files),
+        "content_sha256": catalog.content_sha256([r["sha256"] for r in records]),
+        "files": records,
+        "data_files": [{"table": f.table, "path": f.path, "rows": f.rows} for f in files],
+    }
+
+
+def _scratch(warehouse: Warehouse):
+    """An in-memory DuckDB for staging, spilling to PATH/tmp, so a large file stays in bounds."""
+    import duckdb
+
+    con = duckdb.connect(config={
+        "memory_limit": SCRATCH_MEMORY,
+        "temp_directory": str(warehouse.scratch),
+        "preserve_insertion_order": True,
+    })
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 def _existing(files) -> list[Path]:
     paths = [Path(f) for f in files]
     if not paths:
-        raise SourceError("no files given: name the files of the release to load")
+        raise UsageError("no files given: name the files of the release to load")
     for path in paths:
+        if not path.exists():
+            raise UsageError(f"{path}: no such file")
         if not path.is_file():
-            raise SourceError(f"{path}: no such file")
+            raise UsageError(f"{path}: not a file; name the files of the release, not a folder")
     if len({p.name for p in paths}) != len(paths):
-        raise SourceError("two files share a name; rows are traced by file name, so rename one")
+        raise UsageError("two files share a name; rows are traced by file name, so rename one")
     return paths
 
 
-def _release_of(loader, paths: list[Path]) -> str:
-    ids = {loader.release_id(p) for p in paths}
+def _claim(loader, path: Path) -> Claim:
+    try:
+        claim = loader.claim(path)
+    except OSError as exc:
+        raise SystemFailure(f"cannot read {path}: {exc.strerror}") from None
+    if claim is None:
+        raise SourceError(f"{path}: does not look like a {loader.source} file ({loader.description})")
+    return claim
+
+
+def _sha256(path: Path) -> str:
+    try:
+        return catalog.file_sha256(path)
+    except OSError as exc:
+        raise SystemFailure(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _release_of(paths: list[Path], claims: dict[Path, Claim]) -> str:
+    ids = {claims[p].release_id for p in paths}
     if len(ids) == 1 and None not in ids:
         return ids.pop()
     names = ", ".join(p.name for p in paths)
-    raise SourceError(f"cannot tell the release of {names} from the file names: pass --release ID")
+    raise UsageError(f"cannot tell the release of {names} from the file names: pass --release ID")
 
 
-def _already_loaded(warehouse: Warehouse, source: str, release: str, content: str) -> LoadResult | None:
-    if warehouse.current() is None:
-        return None
-    with warehouse.connect() as con:
-        same_bytes = catalog.find(con, source, content=content)
-        same_id = catalog.find(con, source, release_id=release)
-    if same_bytes is not None:
-        return LoadResult(
-            source=source,
-            release_id=same_bytes["release_id"],
-            status="unchanged",
-            effective_from=same_bytes["effective_from"],
-            row_count=same_bytes["row_count"],
-            files=[catalog.FileInfo(**f) for f in same_bytes["files"]],
-        )
-    if same_id is not None:
-        raise SourceError(
-            f"release {release} of {source} is already published with other files; published "
-            "releases never change: load these files under a new --release ID"
-        )
-    return None
-
-
-def _rejected(warehouse: Warehouse, source: str, release: str, rejects: list[tuple]) -> LoadRejected:
+def _rejected(con, warehouse: Warehouse, source: str, release: str, count: int) -> LoadRejected:
     warehouse.rejects_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     path = warehouse.rejects_dir / f"{source}-{release}-{stamp}.csv"
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(checks.REPORT_COLUMNS)
-        writer.writerows(rejects)
-    rows = [dict(zip(checks.REPORT_COLUMNS, r)) for r in rejects]
-    lines = [f"{len(rows):,} row(s) failed the {source} checks; nothing was loaded."]
-    lines.append(format_rejects(rows[:SHOWN_REJECTS]))
-    if len(rows) > SHOWN_REJECTS:
-        lines.append(f"... and {len(rows) - SHOWN_REJECTS:,} more.")
+    con.execute(
+        f"COPY (SELECT file, line, \"column\", {_sql_escaped('value')} AS value, rule FROM check_results "
+        f"WHERE NOT note ORDER BY file, line, \"column\", rule) TO '{_path(path)}' (HEADER, DELIMITER ',')"
+    )
+    shown = checks.report_rows(con, SHOWN_REJECTS)
+    rows = [dict(zip(checks.REPORT_COLUMNS, r)) for r in shown]
+    lines = [f"{count:,} row(s) failed the {source} checks; nothing was loaded."]
+    lines.append(format_rejects(rows))
+    if count > SHOWN_REJECTS:
+        lines.append(f"... and {count - SHOWN_REJECTS:,} more.")
     lines.append(f"Every failing row is in {path}. Fix the file (or report it upstream) and load again.")
     return LoadRejected("\n".join(lines), rows, str(path))
 
 
-def _summarise(quirks: list[tuple]) -> list[str]:
+def _summarise(notes: list[tuple[str, str, int, int]]) -> list[str]:
     """One line per file and quirk: how many rows, and the first line."""
-    counted: dict[tuple[str, str], list[int]] = {}
-    for file, line, _column, _value, rule in quirks:
-        counted.setdefault((file, rule), []).append(line)
-    return [
-        f"{file}: {len(lines)} row(s) with a {rule}, first at line {min(lines)}"
-        for (file, rule), lines in sorted(counted.items())
-    ]
+    return [f"{file}: {count} row(s) with a {rule}, first at line {first}" for file, rule, count, first in notes]
 
 
 def format_rejects(rows: list[dict]) -> str:
-    """A readable table of rejects: file, line, column, value, rule."""
-    cells = [[str(r[c]) if r[c] is not None else "" for c in checks.REPORT_COLUMNS] for r in rows]
+    """A readable table of rejects: file, line, column, value, rule (values escaped and cut)."""
+    cells = [[escape(r[c]) if r[c] is not None else "" for c in checks.REPORT_COLUMNS] for r in rows]
     return aligned(checks.REPORT_COLUMNS, cells)
+
+
+def _sql_escaped(column: str) -> str:
+    """SQL that shows control characters of ``column`` as \\xNN, as text.escape does in Python."""
+    expression = f"replace({column}, '\\', '\\\\')"
+    for code in [*range(0x00, 0x20), *range(0x7F, 0xA0)]:
+        expression = f"replace({expression}, chr({code}), '\\x{code:02X}')"
+    return expression
+
+
+def _path(path: Path) -> str:
+    return str(path).replace("'", "''")

@@ -59,7 +59,7 @@ class GemLookup:
                 if name == release:
                     return name
             elif as_of is not None:
-                if start <= as_of and (end is None or as_of <= end):
+                if start is not None and start <= as_of and (end is None or as_of <= end):
                     return name
             elif current:
                 return name

@@ -1,20 +1,16 @@
-"""Refresh: find the known source files in a directory (or the bundled sample) and load each release."""
+"""Refresh: find the known source files in a directory (or the bundled samples) and load each release."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from importlib import resources
 from pathlib import Path
 
 from codesets import loaders
-from codesets.errors import CodesetsError
+from codesets.errors import CodesetsError, UsageError
 from codesets.warehouse.catalog import LoadResult
 from codesets.warehouse.load import load
 from codesets.warehouse.storage import Warehouse
-
-SAMPLE_RELEASE = "sample"
-SAMPLE_EFFECTIVE_FROM = date(2015, 10, 1)  # ICD-10 took effect in the US on October 1, 2015
 
 
 @dataclass
@@ -28,20 +24,19 @@ class RefreshReport:
         return not self.failures
 
 
-def sample_files() -> list[Path]:
-    folder = resources.files("codesets") / "samples" / "gems"
-    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".txt"))
-
-
 def refresh(warehouse: Warehouse, directory: str | Path | None = None, sample: bool = False) -> RefreshReport:
-    """Load every release found; a release already loaded byte for byte is reported unchanged.
+    """Load every release found; parts already loaded byte for byte are reported unchanged.
 
     Each release is published atomically on its own; one that fails leaves the others loaded
     and the warehouse as it was before that release.
     """
     report = RefreshReport()
     if sample:
-        _load_one(report, warehouse, "gems", sample_files(), SAMPLE_RELEASE, SAMPLE_EFFECTIVE_FROM)
+        for source, loader in sorted(loaders.available().items()):
+            bundled = loader.sample()
+            if bundled is not None:
+                _load_one(report, warehouse, source, list(bundled.files), bundled.release_id,
+                          bundled.effective_from, sample=True)
     if directory is not None:
         groups = _discover(Path(directory), report)
         for (source, release), files in sorted(groups.items(), key=_release_order):
@@ -49,30 +44,45 @@ def refresh(warehouse: Warehouse, directory: str | Path | None = None, sample: b
     return report
 
 
-def _load_one(report, warehouse, source, files, release, effective_from) -> None:
+def _load_one(report, warehouse, source, files, release, effective_from, sample=False) -> None:
     try:
-        report.results.append(load(warehouse, source, files, release, effective_from))
+        report.results.append(load(warehouse, source, files, release, effective_from, sample=sample))
     except CodesetsError as exc:
         report.failures.append((f"{source} {release}", exc))
 
 
 def _discover(directory: Path, report: RefreshReport) -> dict[tuple[str, str], list[Path]]:
+    """Group the files under ``directory`` by (source, release), asking every loader of each file."""
     if not directory.is_dir():
-        raise CodesetsError(f"{directory}: not a directory; name the folder that holds the source files")
+        raise UsageError(f"{directory}: not a directory; name the folder that holds the source files")
     available = loaders.available()
     groups: dict[tuple[str, str], list[Path]] = {}
     for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        owner = next((m for m in available.values() if m.recognise(path)), None)
-        if owner is None:
-            report.skipped.append((path, "not a known source format"))
-            continue
-        release = owner.release_id(path)
-        if release is None:
-            report.skipped.append(
-                (path, f"looks like {owner.SOURCE} but names no release: use `codesets load {owner.SOURCE} --release ID`")
-            )
-            continue
-        groups.setdefault((owner.SOURCE, release), []).append(path)
+        claims, problems = {}, []
+        for source, loader in available.items():
+            try:
+                claim = loader.claim(path)
+            except OSError as exc:
+                problems.append(f"cannot read it ({exc.strerror})")
+                break
+            except CodesetsError as exc:
+                problems.append(f"{source}: {exc}")
+                continue
+            if claim is not None:
+                claims[source] = claim
+        if len(claims) > 1:
+            names = " and ".join(sorted(claims))
+            report.skipped.append((path, f"claimed by {names}: load it with `codesets load SOURCE {path}`"))
+        elif claims:
+            (source, claim), = claims.items()
+            if claim.release_id is None:
+                report.skipped.append(
+                    (path, f"looks like {source} but names no release: use `codesets load {source} --release ID`")
+                )
+            else:
+                groups.setdefault((source, claim.release_id), []).append(path)
+        else:
+            report.skipped.append((path, "; ".join(problems) or "not a known source format"))
     return groups
 
 

@@ -34,6 +34,12 @@ def schema_sql() -> str:
 
 
 @cache
+def shapes_sql() -> str:
+    """The shared staging shapes (maps, codes, edits, limits) as CREATE TABLE statements."""
+    return (_sql_dir() / "shapes.sql").read_text(encoding="utf-8")
+
+
+@cache
 def query(name: str) -> str:
     """A parameterised query from ``sql/queries/<name>.sql``."""
     return (_sql_dir() / "queries" / f"{name}.sql").read_text(encoding="utf-8")

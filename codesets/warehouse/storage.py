@@ -1,19 +1,26 @@
-"""Warehouse storage: immutable DuckDB generations behind an atomically swapped link.
+"""Warehouse storage: immutable Parquet data files behind small catalog generations.
 
-DuckDB lets one process write a database file, and a writer's lock keeps other processes
-from opening it even read-only. So a refresh never writes the file readers use. The
-warehouse is a directory:
+A warehouse is a directory:
 
     PATH/current.duckdb    symlink to the published generation (open it read-only)
-    PATH/generations/      g000001.duckdb, g000002.duckdb, ... (never written once published)
-    PATH/writer.lock       flock held by the one process publishing a release
+    PATH/generations/      g000001.duckdb, ... : the catalog and the views, a few hundred KB each
+    PATH/data/             <table>/<source>/<release_id>/<part>-<stamp>.parquet, never rewritten
+    PATH/writer.lock       flock held by the one process publishing
     PATH/rejects/          CSV reports of refused loads
+    PATH/tmp/              scratch of the running load (spill files), emptied by the next writer
 
-A refresh copies the current generation to a temporary file, writes the new release into
-the copy, checkpoints and fsyncs it, renames it into place and swaps the symlink with
-``os.replace``. Readers resolve the link once per connection, so each connection sees one
-generation from start to end: the old release or the new one, never a mix, never a lock.
-A load that fails or is killed leaves only a temporary file, which the next writer removes.
+Publishing a release writes its own Parquet files, then a new generation: a fresh DuckDB
+file holding the catalog rows of every release and the views, where the views ``maps``,
+``codes``, ``edits`` and ``limits`` read exactly the data files the catalog lists. So a
+publish costs the new release plus a catalog of a few hundred rows, whatever the history,
+and the disk holds the data once. The generation is fsynced, renamed into place, and the
+``current.duckdb`` link is swapped with ``os.replace``. A reader resolves the link once
+per connection and keeps that generation (and its files) for the connection's life.
+A failed or killed load leaves only files nothing references; the next writer removes them.
+
+Generations are written in DuckDB's storage format of version ``STORAGE_VERSION`` so that
+the DuckDB CLI users install from the package index opens them; the views read the data
+files by absolute path, so they work from any working directory.
 """
 
 from __future__ import annotations
@@ -22,30 +29,44 @@ import contextlib
 import fcntl
 import os
 import shutil
+import uuid
+import warnings
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
-from codesets.errors import WarehouseBusy, WarehouseError
+from codesets import __version__
+from codesets.errors import SystemFailure, WarehouseBusy, WarehouseError
 
+FORMAT = 2  # 1: one DuckDB file per generation holding all data (codesets 0.1)
+STORAGE_VERSION = "v1.5.0"  # the oldest DuckDB that must open a generation (duckdb-cli 1.5.x)
 KEEP_GENERATIONS = 3  # old generations kept so readers that just resolved the link can open them
 _TMP_PREFIX = ".tmp-"
+
+
+class DamagedGeneration(UserWarning):
+    """The current generation cannot be read; an older intact one answers instead."""
 
 
 class Warehouse:
     """A warehouse directory. Cheap to construct; touches the disk only when used."""
 
     def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
+        self.path = Path(path).absolute()
         self.generations = self.path / "generations"
+        self.data = self.path / "data"
         self.current_link = self.path / "current.duckdb"
         self.lock_file = self.path / "writer.lock"
         self.rejects_dir = self.path / "rejects"
+        self.scratch = self.path / "tmp"
 
     def __repr__(self) -> str:
         return f"Warehouse({str(self.path)!r})"
 
     def current(self) -> Path | None:
-        """The published generation file, or None for an empty warehouse."""
+        """The generation the link names, or None for an empty warehouse."""
+        if self.path.exists() and not self.path.is_dir():
+            raise WarehouseError(f"{self.path} is a file, not a warehouse directory; point --warehouse at a directory")
         try:
             target = os.readlink(self.current_link)
         except FileNotFoundError:
@@ -57,36 +78,68 @@ class Warehouse:
             ) from None
         return (self.current_link.parent / target).resolve()
 
-    def connect(self):
-        """A read-only connection to the published generation.
+    def connect(self, extra_directories=()):
+        """A sandboxed read-only connection to the published generation.
 
-        The generation a connection opens stays the same for its whole life, whatever
-        a refresh publishes meanwhile.
+        The connection reads the warehouse's data files and nothing else on disk (plus
+        ``extra_directories``, which export writes into); it cannot write, attach, install
+        or change its settings. Its generation stays the same for its whole life.
         """
+        from codesets.warehouse import sandbox
+
+        con, path = self._open_readable()
+        _point_views_here(con, self)
+        sandbox.lock_down(con, [str(self.data), *map(str, extra_directories)])
+        return con
+
+    def _open_readable(self):
+        """The newest intact generation, opened read-only, and its path."""
         import duckdb
 
-        for _attempt in range(5):
-            current = self.current()
-            if current is None:
-                raise WarehouseError(
-                    f"no warehouse at {self.path}: run `codesets refresh --sample` or "
-                    "`codesets refresh DIR` first, or point --warehouse/CODESETS_WAREHOUSE at one"
-                )
+        current = self.current()
+        if current is None:
+            raise WarehouseError(
+                f"no warehouse at {self.path}: run `codesets refresh --sample` or "
+                "`codesets refresh DIR` first, or point --warehouse/CODESETS_WAREHOUSE at one"
+            )
+        problem = None
+        if not current.exists():
+            problem = f"{self.current_link} names {current.name}, which does not exist"
+        else:
             try:
                 con = duckdb.connect(str(current), read_only=True)
+                _check_format(con, current)
                 con.execute("SET enable_progress_bar = false")
-                return con
-            except duckdb.IOException:
-                # A writer removed that generation after we resolved the link: look again.
-                if current.exists():
-                    raise
-        raise WarehouseError(f"{self.path}: the current generation kept moving; try again")
+                return con, current
+            except duckdb.Error as exc:
+                problem = f"{current} cannot be read ({_first_line(exc)})"
+        for older in sorted(self.generations.glob("g*.duckdb"), reverse=True):
+            if older == current:
+                continue
+            try:
+                con = duckdb.connect(str(older), read_only=True)
+                _check_format(con, older)
+            except duckdb.Error:
+                continue
+            warnings.warn(
+                DamagedGeneration(f"{problem}; reading the previous generation {older.name} instead "
+                                  "(the next refresh publishes a new one)"),
+                stacklevel=3,
+            )
+            con.execute("SET enable_progress_bar = false")
+            return con, older
+        raise WarehouseError(f"{problem}, and no older generation is intact: rebuild the warehouse with `codesets refresh`")
 
     @contextlib.contextmanager
     def writer(self) -> Iterator[Writer]:
-        """Hold the one-writer lock for the duration of a refresh."""
-        self.generations.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+        """Hold the one-writer lock for the duration of a load."""
+        self.current()  # refuse a file given as the warehouse before creating anything
+        try:
+            for folder in (self.generations, self.data, self.scratch):
+                folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise SystemFailure(f"cannot write the warehouse at {self.path}: {exc.strerror}") from None
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -106,50 +159,71 @@ class Warehouse:
 
 
 class Writer:
-    """What the lock holder may do: open a new generation and publish it."""
+    """What the lock holder may do: write data files and publish a new generation."""
 
     def __init__(self, warehouse: Warehouse):
         self.warehouse = warehouse
 
     def remove_stale(self) -> None:
         """Temporary files left by a failed or killed load are garbage; nobody reads them."""
-        for tmp in self.warehouse.generations.glob(_TMP_PREFIX + "*"):
+        wh = self.warehouse
+        for tmp in [*wh.generations.glob(_TMP_PREFIX + "*"), *wh.path.glob(_TMP_PREFIX + "*")]:
             tmp.unlink(missing_ok=True)
+        for tmp in wh.data.rglob(_TMP_PREFIX + "*"):
+            tmp.unlink(missing_ok=True)
+        shutil.rmtree(wh.scratch, ignore_errors=True)
+        wh.scratch.mkdir(exist_ok=True)
 
-    @contextlib.contextmanager
-    def new_generation(self) -> Iterator[object]:
-        """A writable copy of the current generation; published if the block succeeds.
+    def catalog(self) -> list[dict]:
+        """The catalog rows of the published generation (an intact older one if it is damaged)."""
+        if self.warehouse.current() is None:
+            return []
+        con, _path = self.warehouse._open_readable()
+        try:
+            cursor = con.execute("SELECT * FROM release_catalog")
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row)) for row in cursor.fetchall()]
+        finally:
+            con.close()
 
-        Any exception (or a kill) before the rename leaves the published warehouse as it was.
-        """
+    def data_file(self, table: str, source: str, release_id: str, part: str) -> tuple[Path, Path]:
+        """A temporary path to write a data file at, and the final path to rename it to."""
+        folder = self.warehouse.data / table / source / release_id
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        final = folder / f"{part}-{stamp}.parquet"
+        return folder / f"{_TMP_PREFIX}{final.name}", final
+
+    def publish(self, catalog_rows: list[dict]) -> Path:
+        """Write a generation whose catalog is exactly ``catalog_rows``, and make it current."""
         import duckdb
 
         wh = self.warehouse
         number = self._next_number()
         final = wh.generations / f"g{number:06d}.duckdb"
         tmp = wh.generations / f"{_TMP_PREFIX}{os.getpid()}-g{number:06d}.duckdb"
-        current = wh.current()
-        if current is not None:
-            shutil.copyfile(current, tmp)
-        con = duckdb.connect(str(tmp))
-        con.execute("SET enable_progress_bar = false")
+        con = duckdb.connect(str(tmp), config={"storage_compatibility_version": STORAGE_VERSION})
         try:
-            yield con
+            _write_generation(con, wh, number, catalog_rows)
             con.execute("CHECKPOINT")
             con.close()
+            for row in catalog_rows:  # the data files must be on disk before the catalog names them
+                for item in row["data_files"]:
+                    _fsync(wh.path / item["path"])
+            _fsync(tmp)
+            os.replace(tmp, final)
+            _fsync(wh.generations)
+            self._swap_link(final)
         except BaseException:
             con.close()
             tmp.unlink(missing_ok=True)
             Path(str(tmp) + ".wal").unlink(missing_ok=True)
             raise
-        _fsync(tmp)
-        os.replace(tmp, final)
-        _fsync(wh.generations)
-        self._swap_link(final)
-        self._collect_garbage(keep=final)
+        self._collect_garbage()
+        return final
 
     def _next_number(self) -> int:
-        numbers = [int(p.stem[1:]) for p in self.warehouse.generations.glob("g*.duckdb")]
+        numbers = [int(p.stem[1:]) for p in self.warehouse.generations.glob("g*.duckdb") if p.stem[1:].isdigit()]
         return max(numbers, default=0) + 1
 
     def _swap_link(self, final: Path) -> None:
@@ -160,12 +234,129 @@ class Writer:
         os.replace(tmp_link, wh.current_link)
         _fsync(wh.path)
 
-    def _collect_garbage(self, keep: Path) -> None:
-        # Readers hold open descriptors, so unlinking an old generation never breaks them.
-        published = sorted(self.warehouse.generations.glob("g*.duckdb"))
+    def _collect_garbage(self) -> None:
+        """Drop old generations, then every data file no kept generation lists.
+
+        Readers hold open descriptors, so unlinking a file never breaks a reader that has it
+        open; a reader that resolved the link just now finds its generation among those kept.
+        """
+        import duckdb
+
+        wh = self.warehouse
+        published = sorted(wh.generations.glob("g*.duckdb"))
         for old in published[:-KEEP_GENERATIONS]:
-            if old != keep:
-                old.unlink(missing_ok=True)
+            old.unlink(missing_ok=True)
+        referenced: set[Path] = set()
+        for kept in published[-KEEP_GENERATIONS:]:
+            try:
+                con = duckdb.connect(str(kept), read_only=True)
+            except duckdb.Error:
+                continue
+            try:
+                rows = con.execute("SELECT d.path FROM release_catalog, UNNEST(data_files) AS t(d)").fetchall()
+            except duckdb.Error:
+                rows = []
+            finally:
+                con.close()
+            referenced.update((wh.path / p).resolve() for (p,) in rows)
+        for data_file in wh.data.rglob("*.parquet"):
+            if data_file.resolve() not in referenced:
+                data_file.unlink(missing_ok=True)
+        for folder in sorted((p for p in wh.data.rglob("*") if p.is_dir()), reverse=True):
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only empty ones go
+
+
+def table_view_sql(root: Path, table: str, columns: list[tuple[str, str]], files: list[str]) -> str:
+    """The view ``table``: the listed data files, or an empty relation of the shape's types."""
+    names = ", ".join(_ident(name) for name, _type in columns)
+    if not files:
+        typed = ", ".join(f"CAST(NULL AS {sql_type}) AS {_ident(name)}" for name, sql_type in columns)
+        return f"SELECT {typed} WHERE FALSE"
+    paths = ", ".join(_literal(str(root / f)) for f in files)
+    return f"SELECT {names} FROM read_parquet([{paths}])"
+
+
+def shape_columns(con) -> dict[str, list[tuple[str, str]]]:
+    """The shared shapes' columns and types, from sql/shapes.sql, in a scratch connection."""
+    import duckdb
+
+    from codesets.warehouse import sqlfiles
+
+    scratch = duckdb.connect()
+    try:
+        scratch.execute(sqlfiles.shapes_sql())
+        shapes: dict[str, list[tuple[str, str]]] = {}
+        for table, column, data_type in scratch.execute(
+            "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+            "WHERE database_name = current_database() ORDER BY table_name, column_index"
+        ).fetchall():
+            shapes.setdefault(table, []).append((column, data_type))
+        return shapes
+    finally:
+        scratch.close()
+
+
+def _write_generation(con, wh: Warehouse, number: int, catalog_rows: list[dict]) -> None:
+    from codesets.warehouse import catalog, sqlfiles
+
+    con.execute("SET enable_progress_bar = false")
+    con.execute(sqlfiles.schema_sql())
+    con.execute(
+        "INSERT INTO warehouse_meta VALUES (?, ?, ?, now() AT TIME ZONE 'UTC', ?)",
+        [FORMAT, str(wh.path), number, __version__],
+    )
+    catalog.insert(con, catalog_rows)
+    for table, columns in shape_columns(con).items():
+        files = [d["path"] for row in catalog_rows for d in row["data_files"] if d["table"] == table]
+        con.execute(f"CREATE VIEW {_ident(table)} AS {table_view_sql(wh.path, table, columns, sorted(files))}")
+    sqlfiles.apply(con)
+
+
+def _point_views_here(con, wh: Warehouse) -> None:
+    """A warehouse moved since it was written: read its data files where they are now.
+
+    The views name the data files by absolute path. Temporary views of the same names,
+    which this connection alone sees, read them from the new place; the next publish
+    writes views with the new path for every reader.
+    """
+    (root,) = con.execute("SELECT root FROM warehouse_meta").fetchone()
+    if root == str(wh.path):
+        return
+    shapes = shape_columns(con)
+    for table, columns in shapes.items():
+        files = [p for (p,) in con.execute(
+            "SELECT d.path FROM release_catalog, UNNEST(data_files) AS t(d) WHERE d.\"table\" = ? ORDER BY 1", [table]
+        ).fetchall()]
+        con.execute(f"CREATE TEMP VIEW {_ident(table)} AS {table_view_sql(wh.path, table, columns, files)}")
+
+
+def _check_format(con, path: Path) -> None:
+    import duckdb
+
+    try:
+        (fmt,) = con.execute("SELECT format FROM warehouse_meta").fetchone()
+    except duckdb.CatalogException:
+        con.close()
+        raise WarehouseError(
+            f"{path} was written by codesets 0.1 (one database file per generation); this version keeps "
+            "data in Parquet files: move the warehouse aside and build it again with `codesets refresh`"
+        ) from None
+    if fmt != FORMAT:
+        con.close()
+        raise WarehouseError(f"{path} has warehouse format {fmt}; this codesets reads format {FORMAT}: upgrade codesets")
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _fsync(path: Path) -> None:

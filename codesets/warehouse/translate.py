@@ -164,12 +164,14 @@ def _choose_releases_from(rows, needed, release, as_of) -> dict[tuple[str, str],
                 known = ", ".join(sorted(r[2] for r in served))
                 raise QueryError(f"release {release!r} has no {label} GEM; known releases: {known}")
         elif as_of is not None:
-            match = [r for r in served if r[3] <= as_of and (r[4] is None or as_of <= r[4])]
+            dated = [r for r in served if r[3] is not None]  # a sample that no longer serves has no window
+            match = [r for r in dated if r[3] <= as_of and (r[4] is None or as_of <= r[4])]
             if not match:
-                first = min(r[3] for r in served)
+                first = min((r[3] for r in dated), default=None)
+                since = f"the earliest starts {first.isoformat()}" if first else "none has a window"
                 raise QueryError(
-                    f"no {label} GEM release covers {as_of.isoformat()}; the earliest starts "
-                    f"{first.isoformat()}; pick a later date or a --release"
+                    f"no {label} GEM release covers {as_of.isoformat()}; {since}; "
+                    "pick another date or a --release"
                 )
         else:
             match = [r for r in served if r[5]]

@@ -1,11 +1,12 @@
--- gems_skipped_choice_lists: combination scenarios of a new GEM release whose choice lists skip a number.
+-- gems_skipped_choice_lists: combination scenarios of the staged GEM files whose choice lists skip a number.
 -- The real gem_i9pcs.txt numbers the lists of 1651 scenario 2 as 1 and 3. Such a scenario
 -- is loaded (its alternatives use the lists present, in order) and reported.
--- Parameter: the release id. Returns per file: how many scenarios, and the first line of one.
+-- Input: the view staged, after the checks passed. Returns per file: how many scenarios, and
+-- the first line of one.
 WITH scenarios AS (
     SELECT source_file, source_code, scenario, MIN(line_no) AS first_line
-    FROM maps
-    WHERE source = 'gems' AND release_id = ? AND scenario > 0 AND choice_list > 0 AND NOT no_map
+    FROM staged
+    WHERE scenario > 0 AND choice_list > 0 AND NOT no_map
     GROUP BY source_file, source_code, scenario
     HAVING COUNT(DISTINCT choice_list) <> MAX(choice_list)
 )

@@ -1,11 +1,12 @@
 -- gems_stage: the staged view of GEM lines: typed rows plus the facts the checks need.
--- Input: gem_raw(source_file, line_no, raw, bad_byte) with line endings removed, the macro gem_layout;
---   gem_files(source_file, source_system, target_system, layout) with each file's direction
+-- Input: gem_raw(source_file, line_no, raw) with line endings removed (raw read as Latin-1,
+--   NULL for an empty line), the macro gem_layout;
+--   gem_files(source_file, part, source_system, target_system, layout) with each file's direction
 --   ('icd9-source' or 'icd10-source' layout); gem_repeats(source_file, raw, first_line) naming
 --   lines that occur more than once; variables gem_pattern_<system> holding the code pattern
 --   of each system (bound once, so each regular expression is compiled once).
 -- Output: one row per input line; nothing is filtered here, the checks decide. As a view it
--- is computed column by column for each reader (checks, publish), never materialised whole.
+-- is computed column by column for each reader (checks, publish); the lines are the one materialised table.
 -- A GEM line is fixed width: the source code padded to 5 (ICD-9) or 7 (ICD-10) and a space,
 -- the target padded to the other width and a space (column 14), five flag digits from 15.
 WITH fields AS (
@@ -13,8 +14,14 @@ WITH fields AS (
         source_file,
         line_no,
         raw,
-        bad_byte,
+        -- Latin-1 reads every byte as one character; a non-ASCII one takes two bytes in UTF-8
+        CASE WHEN strlen(raw) <> length(raw) THEN
+            printf('byte 0x%02X at column %d',
+                ord(substr(raw, length(regexp_extract(raw, '^[\x00-\x7F]*')) + 1, 1)),
+                length(regexp_extract(raw, '^[\x00-\x7F]*')) + 1)
+        END AS bad_byte,
         gem_layout(raw) AS layout,
+        g.part,
         CASE WHEN g.layout = 'icd9-source' THEN 6 ELSE 8 END AS width,
         g.source_system,
         g.target_system,

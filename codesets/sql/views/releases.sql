@@ -1,37 +1,43 @@
--- releases: every published release with its effective window and lineage.
+-- releases: every published release with its effective window, parts and lineage.
 -- Grain: one row per (source, release_id).
--- Sources: release_catalog, written by every load.
--- Example: SELECT source, release_id, effective_from, effective_to, row_count FROM releases ORDER BY source, effective_from;
+-- Sources: release_parts (windows and lineage are derived per part; a release spans its parts).
+-- Example: SELECT source, release_id, effective_from, effective_to, parts, row_count FROM releases ORDER BY source, effective_from;
 -- Columns:
 --   source: the loader that read the files (gems, ...)
 --   release_id: the release name, e.g. 2018 for the FY2018 GEMs
---   effective_from: first date of service the release applies to
---   effective_to: last date of service, the day before the next release of the source takes over; NULL while open
---   loaded_at: when the release was published (UTC)
---   row_count: rows the release put in the warehouse
---   previous_release_id: the release of the same source it follows (lineage)
---   rows_added: rows not in the previous release
---   rows_removed: rows of the previous release not in this one
---   content_sha256: identity of the file contents; loading the same bytes again is a no-op
---   loader_version: codesets version that loaded it
---   files: name, sha256, bytes, rows, kind and line ending of each file
-WITH windows AS (
+--   effective_from: first date of service the release applies to; NULL for a sample that no longer serves
+--   effective_to: last date of service any of its parts serves; NULL while a part is open
+--   loaded_at: when the last of its parts was published (UTC)
+--   row_count: rows the release holds, all parts
+--   parts: its parts, space separated
+--   previous_release_id: the release of the same source it follows
+--   is_sample: a bundled hand-made sample, not a real release
+--   serves: false for a sample once real releases of its parts are loaded
+WITH per_release AS (
     SELECT
-        c.*,
-        LEAD(c.effective_from) OVER (PARTITION BY c.source ORDER BY c.effective_from) AS next_from
-    FROM release_catalog AS c
+        source,
+        release_id,
+        MIN(effective_from) AS effective_from,
+        CASE WHEN COUNT(*) FILTER (WHERE serves AND effective_to IS NULL) > 0 THEN NULL ELSE MAX(effective_to) END
+            AS effective_to,
+        MAX(loaded_at) AS loaded_at,
+        SUM(row_count) AS row_count,
+        string_agg(part, ' ' ORDER BY part) AS parts,
+        bool_and(is_sample) AS is_sample,
+        bool_or(serves) AS serves
+    FROM release_parts
+    GROUP BY source, release_id
 )
 SELECT
     source,
     release_id,
     effective_from,
-    CAST(next_from - INTERVAL 1 DAY AS DATE) AS effective_to,
+    effective_to,
     loaded_at,
-    row_count,
-    previous_release_id,
-    rows_added,
-    rows_removed,
-    content_sha256,
-    loader_version,
-    files
-FROM windows
+    CAST(row_count AS BIGINT) AS row_count,
+    parts,
+    CASE WHEN serves THEN LAG(release_id) OVER (PARTITION BY source, serves ORDER BY effective_from) END
+        AS previous_release_id,
+    is_sample,
+    serves
+FROM per_release

@@ -1,0 +1,102 @@
+"""Line files into DuckDB: one row per line, numbered as a text editor numbers them.
+
+DuckDB's CSV reader, given one column and a delimiter that never splits, reads a file as
+lines in parallel at disk speed. Two things it does not do are done here. It has no line
+number: ``row_number() OVER ()`` gives one, because DuckDB runs a window with an empty
+OVER clause in input order (a streaming window keeps a fixed order). And it ends a line
+at a lone carriage return, dropping what follows, so a cheap pass over the bytes first
+refuses such a file, and a line too long to be a record, naming the line.
+
+Lines are read as Latin-1, which maps every byte to one character: a loader that wants
+ASCII sees a stray byte (``strlen(raw) <> length(raw)``) and can name its column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from codesets.errors import SourceError, SystemFailure
+
+MAX_LINE = 1 << 20  # a record longer than 1 MiB is no record of any official file
+_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class LineFile:
+    path: Path
+    lines: int
+    line_ending: str  # 'LF', 'CRLF', 'mixed' or 'none'
+
+
+def inspect(path: Path) -> LineFile:
+    """Count lines and line endings in one pass over the bytes; refuse what DuckDB would misread."""
+    newlines = crlf = 0
+    last_newline = -1  # absolute offset of the newline before the current line
+    offset = 0
+    previous_tail = b""
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(_BLOCK), b""):
+                first = block.find(b"\n")
+                if first >= 0:
+                    if offset + first - last_newline - 1 > MAX_LINE:
+                        _too_long(path, newlines + 1)
+                    last_newline = offset + block.rfind(b"\n")
+                elif offset + len(block) - last_newline - 1 > MAX_LINE:
+                    _too_long(path, newlines + 1)
+                joined = previous_tail + block
+                carriage = joined.count(b"\r")
+                pairs = joined.count(b"\r\n")
+                if carriage != pairs and not (carriage == pairs + 1 and joined.endswith(b"\r")):
+                    _lone_carriage_return(path, joined, newlines, len(previous_tail))
+                newlines += block.count(b"\n")
+                crlf += pairs
+                previous_tail = block[-1:]
+                offset += len(block)
+    except OSError as exc:
+        raise SystemFailure(f"cannot read {path}: {exc.strerror}") from None
+    if previous_tail == b"\r":
+        raise SourceError(f"{path}: the file ends with a carriage return alone; save it with LF or CRLF line endings")
+    if offset == 0:
+        raise SourceError(f"{path}: the file is empty")
+    ending = "none" if newlines == 0 else "CRLF" if crlf == newlines else "LF" if crlf == 0 else "mixed"
+    lines = newlines + (0 if previous_tail == b"\n" else 1)
+    return LineFile(path, lines, ending)
+
+
+def stage(con, table: str, files: list[LineFile]) -> None:
+    """Create the temp table ``table`` (source_file, line_no, raw) with every line of every file.
+
+    An empty line is NULL in ``raw``; line endings are removed.
+    """
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (source_file VARCHAR, line_no INTEGER, raw VARCHAR)")
+    for item in files:
+        con.execute(
+            f"""
+            INSERT INTO {table}
+            SELECT ? AS source_file, CAST(row_number() OVER () AS INTEGER) AS line_no, raw
+            FROM read_csv(?, columns = {{'raw': 'VARCHAR'}}, header = false, auto_detect = false,
+                          delim = '\\x01', quote = '', escape = '', new_line = '\\r\\n',
+                          encoding = 'latin-1', strict_mode = false, max_line_size = {2 * MAX_LINE + 2})
+            """,
+            [item.path.name, str(item.path)],
+        )
+
+
+def _too_long(path: Path, line: int) -> None:
+    raise SourceError(f"{path}: line {line:,} is longer than {MAX_LINE:,} bytes; this is not a file of records")
+
+
+def _lone_carriage_return(path: Path, joined: bytes, newlines_before: int, tail: int) -> None:
+    position = 0
+    while True:
+        position = joined.index(b"\r", position)
+        if joined[position + 1 : position + 2] != b"\n" and position + 1 < len(joined):
+            break
+        position += 1
+    line = newlines_before + joined.count(b"\n", 0, position) + 1 - (1 if tail and joined[:1] == b"\n" else 0)
+    raise SourceError(
+        f"{path}: line {line:,} holds a carriage return that does not end the line; "
+        "save the file with LF or CRLF line endings"
+    )

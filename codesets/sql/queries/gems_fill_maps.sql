@@ -1,0 +1,18 @@
+-- gems_fill_maps: the staged GEM rows in the shape of the shared table maps (sql/shapes.sql).
+-- Input: the view staged (gems_stage.sql), after the checks passed. The publish step adds
+-- source and release_id and writes one Parquet file per part (direction).
+SELECT
+    part,
+    source_system,
+    target_system,
+    source_code,
+    target_code,
+    flags,
+    approximate,
+    no_map,
+    combination,
+    scenario,
+    choice_list,
+    source_file,
+    line_no
+FROM staged
