@@ -1,10 +1,66 @@
-"""Plain aligned text tables, for the CLI's output and for load errors."""
+"""Plain aligned text tables, for the CLI's output and for load errors, and the escaping that
+keeps any value on one printable line."""
 
 from __future__ import annotations
 
 
+def escape(value, limit: int = 200) -> str:
+    """``value`` as one printable line of at most ``limit`` characters plus a cut marker.
+
+    Query results and refused rows can hold anything; printed raw, an ESC starts a terminal
+    control sequence, a CR overwrites the line and a LF breaks a table's alignment. So
+    control characters (C0, DEL, C1) and every other character Python does not count as
+    printable (line and paragraph separators, bidi overrides, zero-width marks, lone
+    surrogates, no-break spaces) are written as ``\\xNN``, ``\\uNNNN`` or ``\\UNNNNNNNN``,
+    and a backslash is doubled so the escapes cannot be confused with data. The escaping can
+    be undone exactly. Past ``limit`` characters the text is cut between escapes and ends
+    with ``…(+N chars)``, N counting the characters of the value left out.
+
+    Values that are not strings go through ``str()`` first.
+    """
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, not {limit}")
+    text = value if isinstance(value, str) else str(value)
+    if len(text) <= limit and "\\" not in text and text.isprintable():
+        return text  # the common case: nothing to do
+    parts: list[str] = []
+    width = 0
+    used = 0
+    # Every character escapes to at least one, so no more than `limit` of them can fit.
+    for char in text[:limit]:
+        shown = _escape_char(char)
+        if width + len(shown) > limit:
+            break
+        parts.append(shown)
+        width += len(shown)
+        used += 1
+    cut = len(text) - used
+    if cut:
+        parts.append(f"…(+{cut:,} char{'s' if cut != 1 else ''})")
+    return "".join(parts)
+
+
+def _escape_char(char: str) -> str:
+    if char == "\\":
+        return "\\\\"
+    if char.isprintable():
+        return char
+    point = ord(char)
+    if point <= 0xFF:
+        return f"\\x{point:02x}"
+    if point <= 0xFFFF:
+        return f"\\u{point:04x}"
+    return f"\\U{point:08x}"
+
+
 def aligned(names, rows) -> str:
-    """Header, a rule of dashes, then the rows; cells are strings, columns padded to fit."""
+    """Header, a rule of dashes, then the rows, columns padded to fit.
+
+    Cells are strings; every name and cell goes through ``escape``, so a value cannot move
+    the cursor, break a line or run a table off the screen.
+    """
+    names = [escape(n) for n in names]
+    rows = [[escape(c) for c in r] for r in rows]
     widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
     lines = [
         "  ".join(n.ljust(w) for n, w in zip(names, widths)).rstrip(),

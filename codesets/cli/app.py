@@ -39,6 +39,8 @@ class _Codesets(TyperGroup):
         except Exception as exc:  # a bug of ours: still one line, the traceback on request
             import os
 
+            if type(exc).__module__.split(".")[0] in ("typer", "click"):
+                raise  # typer's own way out: --help, exit codes, usage errors (it vendors click)
             if os.environ.get("CODESETS_DEBUG"):
                 raise
             first = (str(exc).strip().splitlines() or [""])[0]

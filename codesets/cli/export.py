@@ -14,10 +14,16 @@ app = typer.Typer(help="Export the warehouse for other engines.", no_args_is_hel
 @app.command("parquet")
 def parquet(
     ctx: typer.Context,
-    directory: Path = typer.Argument(..., help="Folder to write; one sub-folder per table or view."),
+    directory: Path = typer.Argument(
+        ...,
+        help="Folder to write: a new or empty folder, or a previous export (replaced whole). "
+        "Any other content is refused, never overwritten.",
+    ),
 ) -> None:
-    """Write every table and view to DIRECTORY as Parquet, partitioned by source and release."""
+    """Write every table and view to DIRECTORY/<name>/ as Parquet, one file per source and release."""
     from codesets.warehouse.export import export_parquet
 
-    for name, rows, layout in export_parquet(warehouse(ctx), directory):
-        typer.echo(f"{name}: {rows:,} rows ({layout})")
+    result = export_parquet(warehouse(ctx), directory)
+    for relation in result.relations:
+        typer.echo(f"{relation.name}: {relation.rows:,} rows ({relation.layout})")
+    typer.echo(f"export: {result.path}")

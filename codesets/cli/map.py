@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from codesets.cli.common import Format, render, warehouse
+from codesets.cli.common import Format, columns_option, render, warehouse
 
 
 class Method(str, enum.Enum):
@@ -40,11 +40,12 @@ def map_codes(
     as_of: Optional[str] = typer.Option(
         None, "--as-of", help="Date of service (YYYY-MM-DD): use the release in effect that day."
     ),
-    fmt: Format = typer.Option(Format.table, "--format", help="Output format: table, csv or json."),
+    fmt: Format = typer.Option(Format.table, "--format", help="Output format: table, csv, json or ndjson."),
+    columns: Optional[str] = columns_option(),  # a list by the time it arrives: see columns_option
 ) -> None:
     """Translate CODES between ICD-9-CM and ICD-10-CM (or ICD-9 vol. 3 and ICD-10-PCS).
 
-    One row per answer: single alternatives, whole combinations (one code per choice list), 'no map' and 'not in GEM' rows, so no code is dropped. Table and CSV output show codes dotted; JSON keeps the stored undotted form.
+    One row per answer: single alternatives, whole combinations (one code per choice list), 'no map' and 'not in GEM' rows, so no code is dropped. Table and CSV output show codes dotted; JSON and NDJSON keep the stored undotted form.
     """
     from codesets.warehouse.translate import translate
 
@@ -55,9 +56,9 @@ def map_codes(
         )
     finally:
         con.close()
-    if fmt is not Format.json:
+    if fmt not in (Format.json, Format.ndjson):
         table = _dotted(table, from_system, to_system)
-    render(table, fmt)
+    render(table, fmt, columns=columns)
 
 
 def _dotted(table, from_system: str, to_system: str):

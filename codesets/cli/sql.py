@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import typer
 
 from codesets.cli.common import Format, render, warehouse
@@ -13,10 +15,16 @@ def register(app: typer.Typer) -> None:
 
 def sql(
     ctx: typer.Context,
-    query: str = typer.Argument(..., help='One SQL statement, e.g. "SELECT * FROM gem_map LIMIT 5".'),
+    query: str = typer.Argument(..., help='One read-only query, e.g. "SELECT * FROM gem_map LIMIT 5".'),
     fmt: Format = typer.Option(Format.table, "--format", help="Output format."),
+    timeout: Optional[float] = typer.Option(
+        None, "--timeout", metavar="SECONDS", help="Stop the query after SECONDS (default: no limit)."
+    ),
 ) -> None:
-    """Run a read-only QUERY against the views (releases, gem_map, gem_combinations, ...)."""
+    """Run one read-only QUERY (SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN)
+    against the views (releases, gem_map, gem_combinations, ...). Ctrl-C stops it at once."""
     from codesets.warehouse.query import run_sql
 
-    render(run_sql(warehouse(ctx), query), fmt)
+    # Ctrl-C: run_sql stops the query and re-raises KeyboardInterrupt; app.py prints
+    # "codesets: interrupted" and exits 130.
+    render(run_sql(warehouse(ctx), query, timeout=timeout), fmt)

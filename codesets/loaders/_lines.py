@@ -66,21 +66,22 @@ def inspect(path: Path) -> LineFile:
 
 
 def stage(con, table: str, files: list[LineFile]) -> None:
-    """Create the temp table ``table`` (source_file, line_no, raw) with every line of every file.
+    """Create the temp table ``table`` (file_no, line_no, raw) with every line of every file.
 
-    An empty line is NULL in ``raw``; line endings are removed.
+    ``file_no`` is the file's position in ``files`` (a small integer costs less per row than
+    its name, and joins faster). An empty line is NULL in ``raw``; line endings are removed.
     """
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (source_file VARCHAR, line_no INTEGER, raw VARCHAR)")
-    for item in files:
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (file_no USMALLINT, line_no INTEGER, raw VARCHAR)")
+    for number, item in enumerate(files):
         con.execute(
             f"""
             INSERT INTO {table}
-            SELECT ? AS source_file, CAST(row_number() OVER () AS INTEGER) AS line_no, raw
+            SELECT ? AS file_no, CAST(row_number() OVER () AS INTEGER) AS line_no, raw
             FROM read_csv(?, columns = {{'raw': 'VARCHAR'}}, header = false, auto_detect = false,
                           delim = '\\x01', quote = '', escape = '', new_line = '\\r\\n',
                           encoding = 'latin-1', strict_mode = false, max_line_size = {2 * MAX_LINE + 2})
             """,
-            [item.path.name, str(item.path)],
+            [number, str(item.path)],
         )
 
 

@@ -80,16 +80,16 @@ class GemsLoader:
                 )
             source_system, target_system = part.split("-")
             layout = "icd9-source" if source_system.startswith("icd9") else "icd10-source"
-            directions.append((paths[0].name, part, source_system, target_system, layout))
+            directions.append((len(directions), paths[0].name, part, source_system, target_system, layout))
             files.append(_lines.inspect(paths[0]))
         _lines.stage(con, "gem_raw", files)
         con.execute(sqlfiles.query("gems_layout"))
         con.execute(sqlfiles.query("gems_repeats"))
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE gem_files"
-            "(source_file VARCHAR, part VARCHAR, source_system VARCHAR, target_system VARCHAR, layout VARCHAR)"
+            "CREATE OR REPLACE TEMP TABLE gem_files (file_no USMALLINT, source_file VARCHAR, part VARCHAR, "
+            "source_system VARCHAR, target_system VARCHAR, layout VARCHAR)"
         )
-        con.executemany("INSERT INTO gem_files VALUES (?, ?, ?, ?, ?)", directions)
+        con.executemany("INSERT INTO gem_files VALUES (?, ?, ?, ?, ?, ?)", directions)
         for system, pattern in PATTERNS.items():
             con.execute(f"SET VARIABLE gem_pattern_{system} = ?", [pattern])
         con.execute("CREATE OR REPLACE TEMP VIEW staged AS " + sqlfiles.query("gems_stage"))
@@ -101,7 +101,7 @@ class GemsLoader:
                 kind=f"{source_system}>{target_system}",
                 line_ending=item.line_ending,
             )
-            for item, (_name, part, source_system, target_system, _layout) in zip(files, directions)
+            for item, (_no, _name, part, source_system, target_system, _layout) in zip(files, directions)
         ]
 
     def fill(self, table: str) -> str:
@@ -210,7 +210,7 @@ def _direction(path: Path) -> tuple[str, str]:
     con = duckdb.connect()
     try:
         con.register("gem_raw", pa.table({
-            "source_file": pa.array([path.name] * len(head), pa.string()),
+            "file_no": pa.array([0] * len(head), pa.uint16()),
             "line_no": pa.array(range(1, len(head) + 1), pa.int32()),
             "raw": pa.array(head, pa.string()),
         }))
@@ -218,7 +218,7 @@ def _direction(path: Path) -> tuple[str, str]:
         row = con.execute(sqlfiles.query("gems_direction"), PATTERNS).fetchone()
     finally:
         con.close()
-    _name, i9_lines, i10_lines, *fits = row
+    _file_no, i9_lines, i10_lines, *fits = row
     candidates = {
         ("icd9cm", "icd10cm"): (i9_lines, fits[0]),
         ("icd9pcs", "icd10pcs"): (i9_lines, fits[1]),

@@ -99,6 +99,12 @@ def insert(con, rows: list[dict]) -> None:
 
 def changes(con, source: str, release_id: str) -> dict[str, tuple[str | None, int | None, int | None]]:
     """Per part of a release: the release it follows and the rows added and removed (views)."""
+    follows = con.execute(
+        "SELECT COUNT(*) FROM release_parts WHERE source = ? AND release_id = ? AND previous_release_id IS NOT NULL",
+        [source, release_id],
+    ).fetchone()[0]
+    if not follows:  # the first release of its parts: nothing to compare, and nothing to scan
+        return {}
     return {
         part: (previous, added, removed)
         for part, previous, added, removed in con.execute(

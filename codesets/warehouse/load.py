@@ -25,7 +25,7 @@ from codesets.warehouse.catalog import LoadResult, PartResult
 from codesets.warehouse.storage import Warehouse
 
 SHOWN_REJECTS = 20  # rows printed in the error; the rejects file has all of them
-SCRATCH_MEMORY = "500MB"  # the staging database spills to PATH/tmp beyond this
+SCRATCH_MEMORY = "400MB"  # the staging database spills to PATH/tmp beyond this
 
 
 def load(

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from codesets.errors import QueryError
+from codesets.warehouse import sandbox
 from codesets.warehouse.storage import Warehouse
 
 
-def run_sql(warehouse: Warehouse, sql: str, params=None):
-    """Run one read-only query; return an Arrow table. Writes fail: the connection is read-only."""
-    import duckdb
+def run_sql(warehouse: Warehouse, sql: str, params=None, timeout: float | None = None):
+    """Run one read-only query; return an Arrow table.
 
+    ``sandbox.run`` refuses anything but a query; ``warehouse.connect()`` hands over a
+    read-only connection already confined by ``sandbox.lock_down`` to the warehouse's files.
+    """
     with warehouse.connect() as con:
-        try:
-            relation = con.sql(sql, params=params)
-            if relation is None:  # a statement that returns nothing
-                import pyarrow as pa
-
-                return pa.table({})
-            return relation.to_arrow_table()  # a SELECT runs here, so its errors land below
-        except duckdb.Error as exc:
-            raise QueryError(f"{exc} (views: SELECT view_name, comment FROM duckdb_views() WHERE NOT internal)") from None
+        return sandbox.run(con, sql, params=params, timeout=timeout)
 
 
 def releases(warehouse: Warehouse):

@@ -40,7 +40,8 @@ from codesets.errors import SystemFailure, WarehouseBusy, WarehouseError
 
 FORMAT = 2  # 1: one DuckDB file per generation holding all data (codesets 0.1)
 STORAGE_VERSION = "v1.5.0"  # the oldest DuckDB that must open a generation (duckdb-cli 1.5.x)
-KEEP_GENERATIONS = 3  # old generations kept so readers that just resolved the link can open them
+KEEP_GENERATIONS = 3  # the newest generations, always kept
+GRACE_SECONDS = 24 * 3600  # a generation superseded less than this long ago is kept too, with its data files
 _TMP_PREFIX = ".tmp-"
 
 
@@ -94,39 +95,29 @@ class Warehouse:
 
     def _open_readable(self):
         """The newest intact generation, opened read-only, and its path."""
-        import duckdb
-
         current = self.current()
         if current is None:
             raise WarehouseError(
                 f"no warehouse at {self.path}: run `codesets refresh --sample` or "
                 "`codesets refresh DIR` first, or point --warehouse/CODESETS_WAREHOUSE at one"
             )
-        problem = None
         if not current.exists():
             problem = f"{self.current_link} names {current.name}, which does not exist"
         else:
-            try:
-                con = duckdb.connect(str(current), read_only=True)
-                _check_format(con, current)
-                con.execute("SET enable_progress_bar = false")
+            con, problem = _open_generation(current)
+            if con is not None:
                 return con, current
-            except duckdb.Error as exc:
-                problem = f"{current} cannot be read ({_first_line(exc)})"
         for older in sorted(self.generations.glob("g*.duckdb"), reverse=True):
             if older == current:
                 continue
-            try:
-                con = duckdb.connect(str(older), read_only=True)
-                _check_format(con, older)
-            except duckdb.Error:
+            con, _problem = _open_generation(older)
+            if con is None:
                 continue
             warnings.warn(
                 DamagedGeneration(f"{problem}; reading the previous generation {older.name} instead "
                                   "(the next refresh publishes a new one)"),
                 stacklevel=3,
             )
-            con.execute("SET enable_progress_bar = false")
             return con, older
         raise WarehouseError(f"{problem}, and no older generation is intact: rebuild the warehouse with `codesets refresh`")
 
@@ -237,17 +228,28 @@ class Writer:
     def _collect_garbage(self) -> None:
         """Drop old generations, then every data file no kept generation lists.
 
-        Readers hold open descriptors, so unlinking a file never breaks a reader that has it
-        open; a reader that resolved the link just now finds its generation among those kept.
+        A reader's views open the data files when a query runs, not when it connects, so a
+        connection keeps its snapshot only while its generation's files stay. Kept: the
+        newest KEEP_GENERATIONS, and every generation superseded less than GRACE_SECONDS
+        ago (a scrubber holding a connection for a day keeps answering as it started).
         """
+        import time
+
         import duckdb
 
         wh = self.warehouse
         published = sorted(wh.generations.glob("g*.duckdb"))
-        for old in published[:-KEEP_GENERATIONS]:
-            old.unlink(missing_ok=True)
+        now = time.time()
+        kept_generations = []
+        for index, generation in enumerate(published):
+            successor = published[index + 1] if index + 1 < len(published) else None
+            recent = successor is None or now - successor.stat().st_mtime < GRACE_SECONDS
+            if index >= len(published) - KEEP_GENERATIONS or recent:
+                kept_generations.append(generation)
+            else:
+                generation.unlink(missing_ok=True)
         referenced: set[Path] = set()
-        for kept in published[-KEEP_GENERATIONS:]:
+        for kept in kept_generations:
             try:
                 con = duckdb.connect(str(kept), read_only=True)
             except duckdb.Error:
@@ -329,6 +331,27 @@ def _point_views_here(con, wh: Warehouse) -> None:
             "SELECT d.path FROM release_catalog, UNNEST(data_files) AS t(d) WHERE d.\"table\" = ? ORDER BY 1", [table]
         ).fetchall()]
         con.execute(f"CREATE TEMP VIEW {_ident(table)} AS {table_view_sql(wh.path, table, columns, files)}")
+
+
+def _open_generation(path: Path):
+    """(connection, None) for an intact generation, (None, what is wrong) otherwise.
+
+    Each connection is its own in-memory DuckDB with the generation attached read-only and
+    made the default catalog: settings such as the sandbox's belong to one database
+    instance, so two connections to one generation in a process must not share one.
+    """
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        con.execute(f"ATTACH {_literal(str(path))} AS codesets (READ_ONLY)")
+        con.execute("USE codesets")
+        _check_format(con, path)
+        return con, None
+    except duckdb.Error as exc:
+        con.close()
+        return None, f"{path} cannot be read ({_first_line(exc)})"
 
 
 def _check_format(con, path: Path) -> None:

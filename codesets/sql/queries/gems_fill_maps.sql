@@ -7,7 +7,7 @@ SELECT
     target_system,
     source_code,
     target_code,
-    flags,
+    flags_field AS flags,  -- after the checks, every flags field is five good digits
     approximate,
     no_map,
     combination,

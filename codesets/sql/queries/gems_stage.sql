@@ -1,9 +1,9 @@
 -- gems_stage: the staged view of GEM lines: typed rows plus the facts the checks need.
--- Input: gem_raw(source_file, line_no, raw) with line endings removed (raw read as Latin-1,
+-- Input: gem_raw(file_no, line_no, raw) with line endings removed (raw read as Latin-1,
 --   NULL for an empty line), the macro gem_layout;
---   gem_files(source_file, part, source_system, target_system, layout) with each file's direction
---   ('icd9-source' or 'icd10-source' layout); gem_repeats(source_file, raw, first_line) naming
---   lines that occur more than once; variables gem_pattern_<system> holding the code pattern
+--   gem_files(file_no, source_file, part, source_system, target_system, layout) with each file's direction
+--   ('icd9-source' or 'icd10-source' layout); gem_repeats(file_no, line_no, first_line) naming
+--   the later copies of lines that occur more than once; variables gem_pattern_<system> holding the code pattern
 --   of each system (bound once, so each regular expression is compiled once).
 -- Output: one row per input line; nothing is filtered here, the checks decide. As a view it
 -- is computed column by column for each reader (checks, publish); the lines are the one materialised table.
@@ -11,7 +11,8 @@
 -- the target padded to the other width and a space (column 14), five flag digits from 15.
 WITH fields AS (
     SELECT
-        source_file,
+        gem_raw.file_no,
+        g.source_file,
         line_no,
         raw,
         -- Latin-1 reads every byte as one character; a non-ASCII one takes two bytes in UTF-8
@@ -27,7 +28,7 @@ WITH fields AS (
         g.target_system,
         g.layout AS file_layout
     FROM gem_raw
-    INNER JOIN gem_files AS g USING (source_file)
+    INNER JOIN gem_files AS g ON g.file_no = gem_raw.file_no
 ),
 cut AS (
     SELECT
@@ -75,16 +76,18 @@ decoded AS (
 flagged AS (
     SELECT
         d.*,
-        substr(good_flags, 1, 1) = '1' AS approximate,
-        substr(good_flags, 2, 1) = '1' AS no_map_flag,
-        substr(good_flags, 3, 1) = '1' AS combination,
-        CAST(substr(good_flags, 4, 1) AS UTINYINT) AS scenario,
-        CAST(substr(good_flags, 5, 1) AS UTINYINT) AS choice_list,
+        -- decoded without the regular expression above, so that the publish step (which runs
+        -- only once the checks passed, when every flags field is good) never evaluates it
+        CASE WHEN substr(flags_field, 1, 1) IN ('0', '1') THEN substr(flags_field, 1, 1) = '1' END AS approximate,
+        CASE WHEN substr(flags_field, 2, 1) IN ('0', '1') THEN substr(flags_field, 2, 1) = '1' END AS no_map_flag,
+        CASE WHEN substr(flags_field, 3, 1) IN ('0', '1') THEN substr(flags_field, 3, 1) = '1' END AS combination,
+        TRY_CAST(substr(flags_field, 4, 1) AS UTINYINT) AS scenario,
+        TRY_CAST(substr(flags_field, 5, 1) AS UTINYINT) AS choice_list,
         -- exact repeats of a line within one file: every later copy names the first
         r.first_line AS duplicate_of
     FROM decoded AS d
     LEFT JOIN gem_repeats AS r
-        ON r.source_file = d.source_file AND r.raw = d.raw AND d.line_no > r.first_line
+        ON r.file_no = d.file_no AND r.line_no = d.line_no
 )
 SELECT
     *,
