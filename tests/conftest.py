@@ -19,6 +19,25 @@ GEMS_2018 = {
 GEMS_2017 = [SHARED_DATA / "gems" / "2017" / "2017_I9gem.txt", SHARED_DATA / "gems" / "2017" / "2017_I10gem.txt"]
 
 
+def stage_gems(con, paths, part: str | None = None):
+    """Stage GEM files as a load would: each file under the part (direction) it claims, or ``part``."""
+    from codesets.loaders.gems import LOADER
+
+    parts: dict[str, list[Path]] = {}
+    for path in paths:
+        parts.setdefault(part or LOADER.claim(Path(path)).part, []).append(Path(path))
+    return LOADER.stage(con, parts)
+
+
+def catalog_files(warehouse, release_id: str) -> dict[str, dict]:
+    """The catalog's record of each file of a release, by file name."""
+    with warehouse.connect() as con:
+        rows = con.execute(
+            "SELECT f FROM release_parts, UNNEST(files) AS t(f) WHERE release_id = ?", [release_id]
+        ).fetchall()
+    return {f["name"]: f for (f,) in rows}
+
+
 def need_shared(*paths: Path) -> None:
     missing = [p for p in paths if not p.is_file()]
     if missing:

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from codesets.cli.common import Format, render, warehouse
+from codesets.cli.common import Format, columns_option, render, warehouse
 
 
 def register(app: typer.Typer) -> None:
@@ -17,6 +17,7 @@ def sql(
     ctx: typer.Context,
     query: str = typer.Argument(..., help='One read-only query, e.g. "SELECT * FROM gem_map LIMIT 5".'),
     fmt: Format = typer.Option(Format.table, "--format", help="Output format."),
+    columns: Optional[str] = columns_option(),  # a list by the time it arrives: see columns_option
     timeout: Optional[float] = typer.Option(
         None, "--timeout", metavar="SECONDS", help="Stop the query after SECONDS (default: no limit)."
     ),
@@ -27,4 +28,4 @@ def sql(
 
     # Ctrl-C: run_sql stops the query and re-raises KeyboardInterrupt; app.py prints
     # "codesets: interrupted" and exits 130.
-    render(run_sql(warehouse(ctx), query, timeout=timeout), fmt)
+    render(run_sql(warehouse(ctx), query, timeout=timeout), fmt, columns=columns)

@@ -10,67 +10,67 @@ CREATE TABLE maps (
     release_id      VARCHAR  NOT NULL,  -- e.g. '2018'
     part            VARCHAR  NOT NULL,  -- e.g. 'icd9cm-icd10cm' (a GEM direction)
     source_system   VARCHAR  NOT NULL,  -- icd9cm, icd10cm, icd9pcs, icd10pcs, snomedct
-    target_system   VARCHAR  NOT NULL,
+    target_system   VARCHAR  NOT NULL,  -- code system mapped to
     source_code     VARCHAR  NOT NULL,  -- canonical: undotted, upper case
     target_code     VARCHAR,            -- NULL when the source code has no target
     flags           VARCHAR,            -- GEM: the five flag digits exactly as in the file
-    approximate     BOOLEAN,
-    no_map          BOOLEAN,
+    approximate     BOOLEAN,  -- GEM flag 1: not an exact equivalent
+    no_map          BOOLEAN,  -- GEM flag 2, or a NoDx/NoPCS/NoI9 target: no target
     combination     BOOLEAN,            -- GEM: the combination flag as published
-    scenario        UTINYINT,
-    choice_list     UTINYINT,
+    scenario        UTINYINT,  -- GEM flag 4: combination scenario (0 for none)
+    choice_list     UTINYINT,  -- GEM flag 5: choice list of the scenario (0 for none)
     map_group       UTINYINT,           -- SNOMED CT map: group, priority, rule, advice, category
-    map_priority    UTINYINT,
-    map_rule        VARCHAR,
-    map_advice      VARCHAR,
-    map_category_id VARCHAR,
-    source_file     VARCHAR  NOT NULL,
-    line_no         INTEGER  NOT NULL
+    map_priority    UTINYINT,  -- SNOMED CT map priority within the group
+    map_rule        VARCHAR,  -- SNOMED CT map rule text
+    map_advice      VARCHAR,  -- SNOMED CT map advice text
+    map_category_id VARCHAR,  -- SNOMED CT map category concept id
+    source_file     VARCHAR  NOT NULL,  -- file the row came from
+    line_no         INTEGER  NOT NULL  -- line of source_file
 );
 
 -- codes: code lists with titles and validity (ICD-10-CM/PCS, HCPCS, ICD-9-CM, CPT).
 CREATE TABLE codes (
-    source            VARCHAR NOT NULL,
-    release_id        VARCHAR NOT NULL,
-    part              VARCHAR NOT NULL,
-    code_system       VARCHAR NOT NULL,
+    source            VARCHAR NOT NULL,  -- loader that read the file, e.g. 'gems'
+    release_id        VARCHAR NOT NULL,  -- release the row belongs to
+    part              VARCHAR NOT NULL,  -- part of the release, e.g. icd9cm-icd10cm (a GEM direction) or practitioner
+    code_system       VARCHAR NOT NULL,  -- icd10cm, icd10pcs, hcpcs, icd9cm, cpt
     code              VARCHAR NOT NULL,  -- canonical: undotted, upper case
-    description       VARCHAR,
-    short_description VARCHAR,
-    billable          BOOLEAN,
+    description       VARCHAR,  -- long title
+    short_description VARCHAR,  -- short title
+    billable          BOOLEAN,  -- valid for billing (ICD-10-CM: not a header)
     effective_from    DATE,              -- when the file dates the code itself (HCPCS add date)
     effective_to      DATE,              -- HCPCS termination date
-    action_code       VARCHAR,
-    source_file       VARCHAR NOT NULL,
-    line_no           INTEGER NOT NULL
+    action_code       VARCHAR,  -- HCPCS action code
+    source_file       VARCHAR NOT NULL,  -- file the row came from
+    line_no           INTEGER NOT NULL  -- line of source_file
 );
 
 -- edits: pairs of codes that conflict (NCCI procedure-to-procedure edits).
 CREATE TABLE edits (
-    source             VARCHAR NOT NULL,
-    release_id         VARCHAR NOT NULL,
-    part               VARCHAR NOT NULL,
+    source             VARCHAR NOT NULL,  -- loader that read the file, e.g. 'gems'
+    release_id         VARCHAR NOT NULL,  -- release the row belongs to
+    part               VARCHAR NOT NULL,  -- part of the release, e.g. icd9cm-icd10cm (a GEM direction) or practitioner
     setting            VARCHAR NOT NULL,  -- practitioner, outpatient_hospital
-    column1_code       VARCHAR NOT NULL,
-    column2_code       VARCHAR NOT NULL,
-    effective_date     DATE    NOT NULL,
+    column1_code       VARCHAR NOT NULL,  -- column 1 (comprehensive) code
+    column2_code       VARCHAR NOT NULL,  -- column 2 (component) code
+    effective_date     DATE    NOT NULL,  -- first date of service the edit applies to
     deletion_date      DATE,              -- NULL for '*' (not deleted)
     modifier_indicator VARCHAR NOT NULL,  -- 0, 1 or 9
-    rationale          VARCHAR,
-    source_file        VARCHAR NOT NULL,
-    line_no            INTEGER NOT NULL
+    rationale          VARCHAR,  -- CMS rationale text
+    source_file        VARCHAR NOT NULL,  -- file the row came from
+    line_no            INTEGER NOT NULL  -- line of source_file
 );
 
 -- limits: units per code and date of service (NCCI medically unlikely edits).
 CREATE TABLE limits (
-    source       VARCHAR NOT NULL,
-    release_id   VARCHAR NOT NULL,
-    part         VARCHAR NOT NULL,
+    source       VARCHAR NOT NULL,  -- loader that read the file, e.g. 'gems'
+    release_id   VARCHAR NOT NULL,  -- release the row belongs to
+    part         VARCHAR NOT NULL,  -- part of the release, e.g. icd9cm-icd10cm (a GEM direction) or practitioner
     service_type VARCHAR NOT NULL,  -- practitioner, outpatient_hospital, dme
-    code         VARCHAR NOT NULL,
-    mue_value    INTEGER NOT NULL,
+    code         VARCHAR NOT NULL,  -- canonical code
+    mue_value    INTEGER NOT NULL,  -- most units of service allowed
     mai          UTINYINT,          -- MUE adjudication indicator 1, 2 or 3
-    rationale    VARCHAR,
-    source_file  VARCHAR NOT NULL,
-    line_no      INTEGER NOT NULL
+    rationale    VARCHAR,  -- CMS rationale text
+    source_file  VARCHAR NOT NULL,  -- file the row came from
+    line_no      INTEGER NOT NULL  -- line of source_file
 );

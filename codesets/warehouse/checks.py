@@ -81,14 +81,8 @@ def predicates(model) -> list[_Predicate]:
         ident = _quote(name)
         if not column.nullable:
             found.append(_Predicate(name, f"{ident} IS NULL", "is required (not null)"))
-        if column.unique:
-            found.append(
-                _Predicate(
-                    name,
-                    f"COUNT(*) OVER (PARTITION BY {ident}) > 1 AND {ident} IS NOT NULL",
-                    "must be unique",
-                )
-            )
+        if column.unique:  # run() counts each value once, in a window beside the relation
+            found.append(_Predicate(name, f"{_quote(_count_column(name))} > 1 AND {ident} IS NOT NULL", "must be unique"))
         for check in column.checks:
             predicate = _column_check(name, ident, check)
             if column.description:  # say what is expected in words, then the check itself
@@ -166,6 +160,12 @@ def run(con, relation: str, model) -> Outcome:
     declared with ``note=True`` mark quirks that are loaded and reported, not refused.
     """
     found = predicates(model)
+    unique = [name for name, column in model.to_schema().columns.items() if column.unique]
+    if unique:  # a window cannot stand in a WHERE clause: count the values beside the rows first
+        counts = ", ".join(
+            f"COUNT(*) OVER (PARTITION BY {_quote(name)}) AS {_quote(_count_column(name))}" for name in unique
+        )
+        relation = f"(SELECT *, {counts} FROM {relation})"
     entries, entry_params, conditions, condition_params = [], [], [], []
     for p in found:
         failing = f"COALESCE(({p.failing}), FALSE)"
@@ -201,6 +201,10 @@ def run(con, relation: str, model) -> Outcome:
         "SELECT file, rule, COUNT(*), MIN(line) FROM check_results WHERE note GROUP BY file, rule ORDER BY file, rule"
     ).fetchall()
     return Outcome(failures, notes)
+
+
+def _count_column(name: str) -> str:
+    return f"__count_of_{name}"
 
 
 def _quote(identifier: str) -> str:

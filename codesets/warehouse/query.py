@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from codesets.warehouse import sandbox
+from codesets.warehouse import sandbox, sqlfiles
 from codesets.warehouse.storage import Warehouse
 
 
@@ -17,9 +17,5 @@ def run_sql(warehouse: Warehouse, sql: str, params=None, timeout: float | None =
 
 
 def releases(warehouse: Warehouse):
-    """The releases view, oldest first per source."""
-    return run_sql(
-        warehouse,
-        "SELECT source, release_id, effective_from, effective_to, loaded_at, row_count, "
-        "previous_release_id, rows_added, rows_removed FROM releases ORDER BY source, effective_from",
-    )
+    """The releases with their parts and what each changed, oldest first per source."""
+    return run_sql(warehouse, sqlfiles.query("release_listing"))

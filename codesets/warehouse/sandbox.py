@@ -29,6 +29,7 @@ _TICK = 0.1  # seconds between looks at Ctrl-C and the deadline while a query ru
 _HINTS = {
     "PermissionException": " (codesets sql reads only the warehouse's own files)",
     "CatalogException": " (list the views: SELECT view_name, comment FROM duckdb_views() WHERE NOT internal)",
+    "OutOfMemoryException": " (narrow the query with WHERE or LIMIT; codesets sql does not spill to disk)",
 }
 
 
@@ -50,15 +51,22 @@ def check_statement(sql: str) -> str:
     return statements[0].query
 
 
-def lock_down(con, allowed_directories: list[str]) -> None:
-    """Confine ``con`` to reading files under ``allowed_directories``, for good."""
+def lock_down(con, allowed_directories: list[str], temp_directory: str | None = None) -> None:
+    """Confine ``con`` to reading files under ``allowed_directories``, for good.
+
+    ``temp_directory`` is where a query too big for memory may spill. None (the default)
+    turns spilling off, so a query never writes anywhere: DuckDB would otherwise spill into
+    ``<database>.tmp/``, or ``./.tmp/`` under the working directory for an in-memory
+    database, and would add that folder to the allowed ones.
+    """
     folders = []
-    for folder in allowed_directories:
+    for folder in [*allowed_directories, *([temp_directory] if temp_directory else [])]:
         folder = os.fspath(folder)
         if not os.path.isabs(folder):
-            raise ValueError(f"allowed directory {folder!r} is not an absolute path")
+            raise ValueError(f"directory {folder!r} is not an absolute path")
         # The trailing separator keeps /wh/data from also admitting /wh/data-evil.
         folders.append(os.path.join(os.path.normpath(folder), ""))
+    con.execute("SET temp_directory = ?", [folders[-1] if temp_directory else ""])
     # Order matters: DuckDB refuses to change allowed_directories once external access is off.
     con.execute("SET allowed_directories = ?", [folders])
     con.execute("SET enable_external_access = false")  # also hides Python variables from FROM

@@ -40,6 +40,22 @@ def shapes_sql() -> str:
 
 
 @cache
+def shape_comments() -> dict[str, tuple[str, dict[str, str]]]:
+    """Each shared table's purpose and column comments, from the comments in shapes.sql."""
+    found: dict[str, tuple[str, dict[str, str]]] = {}
+    purpose, table = "", None
+    for line in shapes_sql().splitlines():
+        if match := re.match(r"^-- (\w+): (.+)$", line):
+            purpose = f"{match.group(1)}: {match.group(2)}"
+        elif match := re.match(r"^CREATE TABLE (\w+)", line):
+            table = match.group(1)
+            found[table] = (purpose, {})
+        elif table and (match := re.match(r"^\s+(\w+)\s+\w+.*--\s*(.+)$", line)):
+            found[table][1][match.group(1)] = match.group(2).strip()
+    return found
+
+
+@cache
 def query(name: str) -> str:
     """A parameterised query from ``sql/queries/<name>.sql``."""
     return (_sql_dir() / "queries" / f"{name}.sql").read_text(encoding="utf-8")

@@ -312,6 +312,10 @@ def _write_generation(con, wh: Warehouse, number: int, catalog_rows: list[dict])
     for table, columns in shape_columns(con).items():
         files = [d["path"] for row in catalog_rows for d in row["data_files"] if d["table"] == table]
         con.execute(f"CREATE VIEW {_ident(table)} AS {table_view_sql(wh.path, table, columns, sorted(files))}")
+        purpose, column_comments = sqlfiles.shape_comments()[table]
+        con.execute(f"COMMENT ON VIEW {_ident(table)} IS {_literal(purpose + ' One Parquet file per release part.')}")
+        for column, text in column_comments.items():
+            con.execute(f"COMMENT ON COLUMN {_ident(table)}.{_ident(column)} IS {_literal(text)}")
     sqlfiles.apply(con)
 
 

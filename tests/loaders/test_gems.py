@@ -7,10 +7,10 @@ import shutil
 
 import pytest
 
-from codesets.errors import LoadRejected, SourceError
+from codesets.errors import LoadRejected, SourceError, UsageError
 from codesets.loaders import gems
 from codesets.warehouse.load import load
-from tests.conftest import FIXTURES, GEMS_2018, need_shared
+from tests.conftest import FIXTURES, GEMS_2018, catalog_files, need_shared
 
 GEM_FIXTURES = FIXTURES / "gems"
 
@@ -35,7 +35,8 @@ def lines_and_columns(error):
 def test_good_files_load_with_direction_from_content(warehouse):
     result = load(warehouse, "gems", [GEM_FIXTURES / "good_i9gem_lf.txt", GEM_FIXTURES / "good_i10gem_crlf.txt"],
                   release_id="t1", effective_from=_date())
-    kinds = {f.name: (f.kind, f.line_ending, f.rows) for f in result.files}
+    assert {p.part for p in result.parts} == {"icd9cm-icd10cm", "icd10cm-icd9cm"}
+    kinds = {name: (f["kind"], f["line_ending"], f["rows"]) for name, f in catalog_files(warehouse, "t1").items()}
     assert kinds == {
         "good_i9gem_lf.txt": ("icd9cm>icd10cm", "LF", 7),
         "good_i10gem_crlf.txt": ("icd10cm>icd9cm", "CRLF", 8),
@@ -122,32 +123,36 @@ def test_every_bad_row_of_several_files_is_reported(warehouse, tmp_path):
 
 
 def test_two_files_of_one_direction_are_refused(warehouse):
-    with pytest.raises(SourceError, match="both hold the icd9cm -> icd10cm GEM"):
+    with pytest.raises(SourceError, match="both hold the icd9cm-icd10cm GEM"):
         load(warehouse, "gems", [GEM_FIXTURES / "good_i9gem_lf.txt", GEM_FIXTURES / "bad_duplicate_line.txt"],
              release_id="t", effective_from=_date())
 
 
 def test_release_and_effective_date_from_names(tmp_path):
-    assert gems.release_id(tmp_path / "2018_I9gem.txt") == "2018"
-    assert gems.release_id(tmp_path / "pcs_2018" / "gem_i9pcs.txt") == "2018"
-    assert gems.release_id(tmp_path / "x" / "gem_i9pcs.txt") is None
-    assert gems.effective_from("2018").isoformat() == "2017-10-01"
-    assert gems.effective_from("FY2026").isoformat() == "2025-10-01"
-    assert gems.effective_from("2026Q4") is None
+    for name in ("2018/2018_I9gem.txt", "pcs_2018/gem_i9pcs.txt", "x/gem_i9pcs.txt"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        shutil.copy(GEM_FIXTURES / "good_i9gem_lf.txt", tmp_path / name)
+    assert gems.LOADER.claim(tmp_path / "2018" / "2018_I9gem.txt").release_id == "2018"
+    assert gems.LOADER.claim(tmp_path / "pcs_2018" / "gem_i9pcs.txt").release_id == "2018"
+    assert gems.LOADER.claim(tmp_path / "x" / "gem_i9pcs.txt").release_id is None
+    assert gems.LOADER.effective_from("2018").isoformat() == "2017-10-01"
+    assert gems.LOADER.effective_from("FY2026").isoformat() == "2025-10-01"
+    assert gems.LOADER.effective_from("2026Q4") is None
 
 
 def test_release_needed_when_names_do_not_say(warehouse, tmp_path):
     plain = tmp_path / "gem_i9pcs.txt"
     shutil.copy(GEM_FIXTURES / "good_i9gem_lf.txt", plain)
-    with pytest.raises(SourceError, match="--release"):
+    with pytest.raises(UsageError, match="--release"):
         load(warehouse, "gems", [plain])
 
 
-def test_recognise_sniffs_content(tmp_path):
-    assert gems.recognise(GEM_FIXTURES / "good_i10gem_crlf.txt")
+def test_claim_sniffs_content(tmp_path):
+    assert gems.LOADER.claim(GEM_FIXTURES / "good_i10gem_crlf.txt").part == "icd10cm-icd9cm"
+    assert gems.LOADER.claim(GEM_FIXTURES / "good_i9gem_lf.txt").part == "icd9cm-icd10cm"
     other = tmp_path / "2018_I9gem.txt"
     other.write_text('"icd9cm","icd10cm","flags"\n')
-    assert not gems.recognise(other)
+    assert gems.LOADER.claim(other) is None
 
 
 # --- the real CMS files ---------------------------------------------------------------
@@ -155,7 +160,7 @@ def test_recognise_sniffs_content(tmp_path):
 
 def test_real_files_land_whole(real_2018):
     wh, result = real_2018
-    rows = {f.name: (f.rows, f.kind) for f in result.files}
+    rows = {name: (f["rows"], f["kind"]) for name, f in catalog_files(wh, "2018").items()}
     assert rows == {
         "2018_I9gem.txt": (24860, "icd9cm>icd10cm"),
         "2018_I10gem.txt": (81593, "icd10cm>icd9cm"),
@@ -224,10 +229,14 @@ def test_reloading_identical_bytes_is_a_no_op(real_2018):
     assert wh.current() == before
 
 
-def test_published_release_never_changes(warehouse):
+def test_published_part_never_changes(warehouse, tmp_path):
     load(warehouse, "gems", [GEM_FIXTURES / "good_i9gem_lf.txt"], release_id="r1", effective_from=_date())
-    with pytest.raises(SourceError, match="new --release"):
-        load(warehouse, "gems", [GEM_FIXTURES / "good_i10gem_crlf.txt"], release_id="r1", effective_from=_date())
+    other_bytes = tmp_path / "other_i9gem.txt"
+    other_bytes.write_text((GEM_FIXTURES / "good_i9gem_lf.txt").read_text().replace("10000", "00000", 1))
+    before = warehouse.current()
+    with pytest.raises(SourceError, match="part icd9cm-icd10cm of gems release r1 is already published"):
+        load(warehouse, "gems", [other_bytes], release_id="r1", effective_from=_date())
+    assert warehouse.current() == before
 
 
 def test_diff_against_previous_release(tmp_path, warehouse):
@@ -237,10 +246,15 @@ def test_diff_against_previous_release(tmp_path, warehouse):
     need_shared(*GEMS_2017)
     first = load(warehouse, "gems", GEMS_2017)
     second = load(warehouse, "gems", [GEMS_2018["2018_I9gem.txt"], GEMS_2018["2018_I10gem.txt"]])
-    assert first.previous_release_id is None
-    assert second.previous_release_id == "2017"
-    assert second.rows_added > 0 and second.rows_removed >= 0
-    assert second.row_count - first.row_count == second.rows_added - second.rows_removed
+    assert {p.previous_release_id for p in first.parts} == {None}
+    changes = {p.part: (p.previous_release_id, p.rows, p.rows_added, p.rows_removed) for p in second.parts}
+    # pinned from the real files: 24,690 -> 24,860 and 81,298 -> 81,593 rows
+    assert changes == {
+        "icd9cm-icd10cm": ("2017", 24860, 310, 140),
+        "icd10cm-icd9cm": ("2017", 81593, 486, 191),
+    }
+    old = {p.part: p.rows for p in first.parts}
+    assert all(rows - old[part] == added - removed for part, (_p, rows, added, removed) in changes.items())
     with warehouse.connect() as con:
         assert con.execute(
             "SELECT release_id, effective_from, effective_to FROM releases ORDER BY effective_from"

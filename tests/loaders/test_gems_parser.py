@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from codesets.loaders import gems
 from codesets.warehouse import checks
+from tests.conftest import stage_gems
 
 # (source system, target system, source width, no-map marker)
 DIRECTIONS = [
@@ -70,8 +71,8 @@ def test_written_rows_read_back(case):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "generated_gem.txt"
         path.write_bytes(text.encode("ascii"))
-        infos = gems.stage(con, [path])
-        failures, _notes = checks.run(con, "staged", gems.model())
+        infos = stage_gems(con, [path])
+        failures = checks.failing_rows(con, "staged", gems.model())
         read = con.execute(
             "SELECT source_code, target_code, approximate, no_map, combination, scenario, choice_list "
             "FROM staged ORDER BY line_no"

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from codesets.loaders import gems
 from codesets.warehouse import checks
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, stage_gems
 
 
 def pandera_failing_lines(model, frame: pd.DataFrame) -> set[int]:
@@ -40,7 +40,7 @@ def staged_frame(lines: list[str]) -> pd.DataFrame:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "generated_i9gem.txt"
         path.write_bytes(("\n".join(lines) + "\n").encode("latin-1"))
-        gems.stage(con, [path])
+        stage_gems(con, [path], part="icd9cm-icd10cm")
     return con.sql("SELECT * FROM staged ORDER BY line_no").df()
 
 

@@ -48,30 +48,25 @@ EFFECTIVE = {"2017": date(2016, 10, 1), "2018": date(2017, 10, 1)}
 
 
 def build_gem_warehouse(path):
-    """A warehouse directory with ROWS published as one generation; returns the Warehouse."""
-    from codesets.warehouse import sqlfiles
+    """A warehouse directory with ROWS written as GEM files and loaded; returns the Warehouse."""
+    from codesets.warehouse.load import load
     from codesets.warehouse.storage import Warehouse
 
     wh = Warehouse(path)
-    with wh.writer() as writer, writer.new_generation() as con:
-        sqlfiles.apply(con)
-        for line, (release, kind, source, target, flags) in enumerate(ROWS, 1):
-            source_system, target_system = kind.split(">")
-            con.execute(
-                "INSERT INTO maps VALUES ('gems', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [release, source_system, target_system, source, target, flags, flags[0] == "1",
-                 flags[1] == "1", flags[2] == "1", int(flags[3]), int(flags[4]), f"{release}_{kind}", line],
-            )
-        for release, effective in EFFECTIVE.items():
-            files = [
-                {"name": f"{release}_{kind}", "sha256": "0" * 64, "bytes": 0, "rows": 0, "kind": kind,
-                 "line_ending": "LF"}
-                for kind in ("icd9cm>icd10cm", "icd10cm>icd9cm")
+    folder = path.parent / f"{path.name}-files"
+    folder.mkdir()
+    for release, effective in EFFECTIVE.items():
+        files = []
+        for kind, name in (("icd9cm>icd10cm", "I9gem"), ("icd10cm>icd9cm", "I10gem")):
+            width = 5 if kind.startswith("icd9cm") else 7
+            lines = [
+                f"{source:<{width}} {target or 'NoDx':<{12 - width}} {flags}\n"
+                for rel, k, source, target, flags in ROWS
+                if rel == release and k == kind
             ]
-            con.execute(
-                "INSERT INTO release_catalog VALUES ('gems', ?, ?, now(), 0, ?, 'test', NULL, NULL, NULL, ?)",
-                [release, effective, release, files],
-            )
+            files.append(folder / f"{release}_{name}.txt")
+            files[-1].write_text("".join(lines))
+        load(wh, "gems", files, release_id=release, effective_from=effective)
     return wh
 
 

@@ -1,5 +1,6 @@
 -- gem_anomalies: GEM rows loaded as published whose flags disagree with the rest of the row.
 -- Grain: one row per anomalous GEM row and reason, all releases. Zero rows is clean.
+-- Key: release_id, source_file, line_no, failure_reason (a data test checks that no two rows share it)
 -- Sources: gem_map_history. Known in the real CMS files: 29 rows of gem_pcsi9.txt with a NoI9
 -- target under no-map flag 0; two rows of gem_i9pcs.txt (3584) with a scenario and choice
 -- list but combination flag 0; 1651 in gem_i9pcs.txt whose scenario 2 has lists 1 and 3;

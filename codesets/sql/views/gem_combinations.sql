@@ -1,5 +1,6 @@
 -- gem_combinations: the complete alternatives of each current GEM combination entry.
 -- Grain: one row per (direction, source code, scenario, alternative) of the current release.
+-- Key: source_system, target_system, source_code, scenario, alternative (a data test checks that no two rows share it)
 -- Sources: gem_combinations_history (which explains how alternatives are built).
 -- ICD-10-CM R65.21 has one alternative, [785.52, 995.92]; ICD-9-CM 806.4 has six scenarios.
 -- Example: SELECT scenario, alternative, target_codes FROM gem_combinations WHERE source_system = 'icd10cm' AND source_code = 'R6521';

@@ -1,5 +1,6 @@
 -- gem_combinations_history: every complete alternative of every GEM combination entry, all releases.
 -- Grain: one row per (release, direction, source code, scenario, alternative).
+-- Key: release_id, source_system, target_system, source_code, scenario, alternative (a data test checks that no two rows share it)
 -- Sources: gem_map_history.
 -- A scenario is satisfied by one code from each of its choice lists, so its alternatives
 -- are the cartesian product of the lists; target_codes holds one code per list, in list order.

@@ -1,5 +1,6 @@
 -- gem_directions: which GEM release serves each direction, over which dates.
 -- Grain: one row per (source_system, target_system, release_id).
+-- Key: source_system, target_system, release_id (a data test checks that no two rows share it)
 -- Sources: release_parts (a GEM release's parts are its directions, e.g. icd9cm-icd10cm).
 -- A release may carry only some directions (the FY2017 files are diagnosis only), so
 -- windows are per direction, not per release. A sample that no longer serves has no window.

@@ -1,5 +1,6 @@
 -- gem_entries: each current GEM entry (all rows of one source code) classified.
 -- Grain: one row per (direction, source code) of the current release.
+-- Key: source_system, target_system, source_code (a data test checks that no two rows share it)
 -- Sources: gem_map.
 -- The classes follow the GEM guide: identical (one exact row), approximate single (one
 -- approximate row), alternatives (several single rows: choose one), combination (the

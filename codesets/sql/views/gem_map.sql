@@ -1,5 +1,6 @@
 -- gem_map: the current GEM rows for each direction, flags decoded into columns.
 -- Grain: one row per GEM file row of the current release of its direction.
+-- Key: source_system, target_system, source_file, line_no (a data test checks that no two rows share it)
 -- Sources: CMS/NCHS General Equivalence Mappings (e.g. 2018_I9gem.txt, 2018_I10gem.txt,
 --   gem_i9pcs.txt, gem_pcsi9.txt); gem_map_history holds every release.
 -- Example: SELECT target_code, scenario, choice_list FROM gem_map WHERE source_system = 'icd10cm' AND source_code = 'R6521';

@@ -1,5 +1,6 @@
 -- gem_map_history: every row of every GEM release, flags decoded, with its effective window.
 -- Grain: one row per GEM file row (release, direction, source code, target code, flags).
+-- Key: release_id, source_file, line_no (a data test checks that no two rows share it)
 -- Sources: CMS/NCHS General Equivalence Mappings, all loaded releases.
 -- Example: SELECT release_id, target_code, flags FROM gem_map_history WHERE source_code = 'R6521' AND source_system = 'icd10cm';
 -- Columns:

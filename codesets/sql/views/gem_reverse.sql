@@ -1,5 +1,6 @@
 -- gem_reverse: reverse lookup, the source codes of the current GEMs that point at a target code.
 -- Grain: one row per current GEM row with a target, keyed by the target.
+-- Key: target_system, target_code, source_system, source_code, scenario, choice_list (a data test checks that no two rows share it)
 -- Sources: gem_map. The GEM guide recommends looking up the target column of the
 -- ICD-10-CM to ICD-9-CM GEM to see every ICD-10-CM code that leads to an ICD-9-CM code.
 -- Example: SELECT source_code, combination, scenario FROM gem_reverse WHERE target_system = 'icd9cm' AND target_code = '99592';

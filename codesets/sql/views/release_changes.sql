@@ -1,5 +1,6 @@
 -- release_changes: rows added and removed by each part against the release of the part it follows.
 -- Grain: one row per (source, release_id, part) that follows another release (see release_parts).
+-- Key: source, release_id, part (a data test checks that no two rows share it)
 -- Sources: release_parts and the shared tables maps, codes, edits and limits. A row is compared
 -- on its content, not its provenance (file, line), as a multiset: a row present twice in the
 -- new part and once in the old one counts as one added.

@@ -1,5 +1,6 @@
 -- release_parts: every published part of every release, with the window it serves and the part it follows.
 -- Grain: one row per (source, release_id, part).
+-- Key: source, release_id, part (a data test checks that no two rows share it)
 -- Sources: release_catalog. A release is the set of its parts (a GEM direction, an NCCI setting);
 -- windows and lineage are derived here per part, never stored, so the order releases were
 -- loaded in does not change them. A bundled sample serves only while no real release of the

@@ -1,5 +1,6 @@
 -- releases: every published release with its effective window, parts and lineage.
 -- Grain: one row per (source, release_id).
+-- Key: source, release_id (a data test checks that no two rows share it)
 -- Sources: release_parts (windows and lineage are derived per part; a release spans its parts).
 -- Example: SELECT source, release_id, effective_from, effective_to, parts, row_count FROM releases ORDER BY source, effective_from;
 -- Columns:
