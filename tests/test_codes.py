@@ -107,11 +107,12 @@ def gem_con():
     from codesets.warehouse import sqlfiles
 
     con = duckdb.connect()
+    con.execute(sqlfiles.shapes_sql())  # plain tables here, where a warehouse has views over Parquet
     sqlfiles.apply(con)
     con.execute(
-        "INSERT INTO release_catalog VALUES ('gems', 'r1', DATE '2015-10-01', now(), 0, 'x', 'test', "
-        "NULL, NULL, NULL, [{'name': 'f', 'sha256': 'x', 'bytes': 0, 'rows': 0, "
-        "'kind': 'icd10cm>icd9cm', 'line_ending': 'LF'}])"
+        "INSERT INTO release_catalog (source, release_id, part, effective_from, is_sample, loaded_at, "
+        "loader_version, row_count, content_sha256, files, data_files) VALUES ('gems', 'r1', 'icd10cm-icd9cm', "
+        "DATE '2015-10-01', false, now(), 'test', 0, 'x', [], [])"
     )
     yield con
     con.close()
@@ -136,7 +137,9 @@ def test_range_twin_agrees_with_the_translation_query(gem_con, known, text):
         return  # a range whose ends compare backwards at their shared length
     gem_con.execute("DELETE FROM maps")
     gem_con.executemany(
-        "INSERT INTO maps VALUES ('gems', 'r1', 'icd10cm', 'icd9cm', ?, '0010', '00000', "
+        "INSERT INTO maps (source, release_id, part, source_system, target_system, source_code, target_code, "
+        "flags, approximate, no_map, combination, scenario, choice_list, source_file, line_no) "
+        "VALUES ('gems', 'r1', 'icd10cm-icd9cm', 'icd10cm', 'icd9cm', ?, '0010', '00000', "
         "false, false, false, 0, 0, 'f', ?)",
         [[code, line] for line, code in enumerate(known, 1)],
     )
