@@ -29,6 +29,12 @@ class _Codesets(TyperGroup):
         except CodesetsError as exc:
             typer.echo(f"codesets: {_printable(str(exc))}", err=True)
             raise typer.Exit(exc.exit_code) from None
+        except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as other tools do
+            import os
+            import sys
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except OSError as exc:  # a file or folder the system refused: unreadable, read-only, disk full
             where = f" ({_printable(str(exc.filename))})" if exc.filename else ""
             typer.echo(f"codesets: {exc.strerror or exc}{where}", err=True)
