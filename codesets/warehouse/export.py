@@ -46,6 +46,7 @@ from pathlib import Path
 
 from codesets import __version__
 from codesets.errors import ConfigError, SystemFailure, WarehouseError
+from codesets.warehouse.storage import fsync
 
 MARKER = ".codesets-export.json"
 MARKER_FORMAT = "codesets-export/1"
@@ -198,8 +199,8 @@ def _write_marker(tmp: Path, relations: list[RelationExport]) -> None:
     }
     for rel in relations:  # the files must be on disk before a rename can publish them
         for file in rel.files:
-            _fsync(tmp / file.path)
-        _fsync(tmp / rel.name)
+            fsync(tmp / file.path)
+        fsync(tmp / rel.name)
     part = tmp / (MARKER + ".part")
     with open(part, "w", encoding="utf-8") as fh:
         json.dump(marker, fh, indent=1)
@@ -207,7 +208,7 @@ def _write_marker(tmp: Path, relations: list[RelationExport]) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.rename(part, tmp / MARKER)
-    _fsync(tmp)
+    fsync(tmp)
 
 
 # --- the target folder ---------------------------------------------------------------
@@ -410,7 +411,7 @@ def _swap_in(tmp: Path, target: Path) -> None:
             _discard(old)
         except OSError:
             pass  # the new export is in place; the next export removes what is left
-    _fsync(target.parent)
+    fsync(target.parent)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -429,14 +430,6 @@ def _exchange(a: Path, b: Path) -> bool:
     if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
         return False  # the filesystem or kernel cannot exchange: fall back to two renames
     raise OSError(err, os.strerror(err), str(b))
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _quote(identifier: str) -> str:

@@ -200,10 +200,10 @@ class Writer:
             con.close()
             for row in catalog_rows:  # the data files must be on disk before the catalog names them
                 for item in row["data_files"]:
-                    _fsync(wh.path / item["path"])
-            _fsync(tmp)
+                    fsync(wh.path / item["path"])
+            fsync(tmp)
             os.replace(tmp, final)
-            _fsync(wh.generations)
+            fsync(wh.generations)
             self._swap_link(final)
         except BaseException:
             con.close()
@@ -223,7 +223,7 @@ class Writer:
         tmp_link.unlink(missing_ok=True)
         os.symlink(os.path.relpath(final, wh.path), tmp_link)
         os.replace(tmp_link, wh.current_link)
-        _fsync(wh.path)
+        fsync(wh.path)
 
     def _collect_garbage(self) -> None:
         """Drop old generations, then every data file no kept generation lists.
@@ -386,7 +386,7 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _fsync(path: Path) -> None:
+def fsync(path: Path) -> None:
     """Flush a file's data, or a directory's entries, to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
