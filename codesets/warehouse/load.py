@@ -72,7 +72,8 @@ def load(
             if outcome.failures:
                 raise _rejected(con, warehouse, source, release, outcome.failures)
             result.notes = _summarise(outcome.notes) + loader.notes(con)
-            written = publish.write_parts(con, writer, loader, release, new_parts)
+            names = {part: [s.name for s in staged if s.part == part] for part in new_parts}
+            written = publish.write_parts(con, writer, loader, release, names)
         finally:
             con.close()
         new_rows = [

@@ -64,3 +64,32 @@ def test_release_selection_and_errors(real_2018):
             lookup("00321", "icd9cm", "icd10cm", release="1999")
         with pytest.raises(QueryError, match="no icd9cm>icd10pcs GEM"):
             lookup("00321", "icd9cm", "icd10pcs")
+
+
+# --- the same on the bundled sample, so these run without ../shared ---------------------------
+
+
+@pytest.mark.parametrize("from_system,to_system", [("icd9cm", "icd10cm"), ("icd10cm", "icd9cm"),
+                                                    ("icd9pcs", "icd10pcs"), ("icd10pcs", "icd9pcs")])
+def test_lookup_agrees_with_translate_on_the_sample(sample_warehouse, from_system, to_system):
+    with sample_warehouse.connect() as con:
+        codes = [c for (c,) in con.execute(
+            "SELECT DISTINCT source_code FROM gem_map WHERE source_system = ? ORDER BY 1", [from_system]
+        ).fetchall()]
+        assert codes, "the sample holds every direction"
+        expected = batch_answers(con, codes, from_system, to_system)
+        lookup = GemLookup(con)
+        for code in codes:
+            got = {(a.kind, a.target_codes, a.scenario, a.alternative) for a in lookup(code, from_system, to_system)}
+            assert got == expected[code], code
+
+
+def test_typed_answers_on_the_sample(sample_warehouse):
+    with sample_warehouse.connect() as con:
+        lookup = GemLookup(con)
+        assert lookup("R65.21", "icd10cm", "icd9cm") == [
+            Answer("R6521", "combination", ("78552", "99592"), True, 1, 1, 2, "sample")
+        ]
+        assert lookup("999.99", "icd9cm", "icd10cm")[0].kind == "not in GEM"
+        with pytest.raises(QueryError, match="covering 2010-01-01"):
+            lookup("00321", "icd9cm", "icd10cm", as_of=__import__("datetime").date(2010, 1, 1))

@@ -197,7 +197,7 @@ def test_publish_goes_by_column_name(warehouse, tmp_path):
     with warehouse.writer() as writer:
         con = duckdb.connect()
         GEMS.stage(con, {"icd9cm-icd10cm": [I9]})
-        written = publish.write_parts(con, writer, Reordered(), "r1", ["icd9cm-icd10cm"])
+        written = publish.write_parts(con, writer, Reordered(), "r1", {"icd9cm-icd10cm": [I9.name]})
         path = warehouse.path / written["icd9cm-icd10cm"][0].path
         shaped = con.execute(f"SELECT * FROM read_parquet('{path}') ORDER BY line_no").fetchall()
         names = [d[0] for d in con.execute(f"SELECT * FROM read_parquet('{path}') LIMIT 0").description]

@@ -22,7 +22,7 @@
 -- gem_combinations_history, so the two agree; other answers are numbered in file order.
 -- Example: see codesets.warehouse.translate.translate, which binds everything here.
 WITH RECURSIVE
-fwd AS (
+fwd AS MATERIALIZED (
     SELECT source_code, target_code, approximate, no_map, scenario, choice_list, line_no
     FROM maps
     WHERE source = 'gems'
@@ -30,7 +30,7 @@ fwd AS (
         AND source_system = $from_system
         AND target_system = $to_system
 ),
-bwd AS (
+bwd AS MATERIALIZED (
     SELECT source_code, target_code, approximate, no_map, scenario, choice_list, line_no
     FROM maps
     WHERE source = 'gems'
