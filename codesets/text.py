@@ -53,6 +53,21 @@ def _escape_char(char: str) -> str:
     return f"\\U{point:08x}"
 
 
+def printable(text: str, limit: int = 4000) -> str:
+    """A message for the terminal: each line's non-printable characters escaped, nothing else.
+
+    Unlike ``escape`` it keeps backslashes and line breaks as they are, so a message that
+    already holds escaped values (a reject table) passes unchanged, while a raw file name or
+    value in it cannot reach the terminal as a control sequence. Each line is cut at ``limit``.
+    """
+    lines = []
+    for line in str(text).split("\n"):
+        shown = "".join(c if c.isprintable() or c == "\\" else _escape_char(c) for c in line[:limit])
+        cut = len(line) - min(len(line), limit)
+        lines.append(shown + (f"…(+{cut:,} chars)" if cut else ""))
+    return "\n".join(lines)
+
+
 def aligned(names, rows) -> str:
     """Header, a rule of dashes, then the rows, columns padded to fit.
 

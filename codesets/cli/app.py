@@ -13,7 +13,7 @@ from typer.core import TyperGroup
 
 from codesets.cli import export, map as map_cmd, releases, sql, sources
 from codesets.config import ENV_WAREHOUSE
-from codesets.errors import CodesetsError, SystemFailure
+from codesets.errors import CodesetsError, SystemFailure, WarehouseError
 
 
 
@@ -47,9 +47,19 @@ class _Codesets(TyperGroup):
 
             if type(exc).__module__.split(".")[0] in ("typer", "click"):
                 raise  # typer's own way out: --help, exit codes, usage errors (it vendors click)
+            first = (str(exc).strip().splitlines() or [""])[0]
+            if first.endswith("Query interrupted"):  # Ctrl-C reached DuckDB mid-query
+                typer.echo("codesets: interrupted", err=True)
+                raise typer.Exit(130) from None
+            if "duckdb" in type(exc).__module__ and ".parquet" in first:
+                typer.echo(
+                    f"codesets: a data file of the warehouse cannot be read ({_printable(first)}); "
+                    "`codesets drop` the release it belongs to and load it again",
+                    err=True,
+                )
+                raise typer.Exit(WarehouseError.exit_code) from None
             if os.environ.get("CODESETS_DEBUG"):
                 raise
-            first = (str(exc).strip().splitlines() or [""])[0]
             typer.echo(
                 f"codesets: unexpected error ({type(exc).__name__}: {_printable(first)}); this is a bug: "
                 "run again with CODESETS_DEBUG=1 for the traceback and report it",
@@ -60,9 +70,9 @@ class _Codesets(TyperGroup):
 
 def _printable(text: str) -> str:
     """Messages may carry file names and values from files: no raw control characters reach the terminal."""
-    from codesets.text import escape
+    from codesets.text import printable
 
-    return "\n".join(escape(line, limit=2000) for line in text.split("\n"))
+    return printable(text)
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -26,11 +26,22 @@ class Format(str, enum.Enum):
     ndjson = "ndjson"
 
 
+def say(text: str, err: bool = False) -> None:
+    """Print a report line; file names and values in it cannot reach the terminal as control codes."""
+    from codesets.text import printable
+
+    typer.echo(printable(text), err=err)
+
+
 def warehouse(ctx: typer.Context):
     """The Warehouse named by --warehouse, CODESETS_WAREHOUSE or the default."""
     from codesets.warehouse.storage import Warehouse
 
     flag = ctx.find_root().params.get("warehouse") if ctx else None
+    if flag is not None and not str(flag).strip():
+        from codesets.errors import ConfigError
+
+        raise ConfigError("--warehouse (or CODESETS_WAREHOUSE) is empty; name the warehouse directory")
     return Warehouse(warehouse_path(flag))
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from codesets.cli.common import warehouse
+from codesets.cli.common import say, warehouse
 
 app = typer.Typer(help="Export the warehouse for other engines.", no_args_is_help=True)
 
@@ -25,5 +25,5 @@ def parquet(
 
     result = export_parquet(warehouse(ctx), directory)
     for relation in result.relations:
-        typer.echo(f"{relation.name}: {relation.rows:,} rows ({relation.layout})")
-    typer.echo(f"export: {result.path}")
+        say(f"{relation.name}: {relation.rows:,} rows ({relation.layout})")
+    say(f"export: {result.path}")

@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from codesets.cli.common import warehouse
+from codesets.cli.common import say, warehouse
 from codesets.errors import LoadRejected, UsageError
 
 
@@ -35,14 +35,14 @@ def refresh(
     wh = warehouse(ctx)
     report = run_refresh(wh, directory, sample=sample)
     for result in report.results:
-        typer.echo(result.summary())
+        say(result.summary())
         for note in result.notes:
-            typer.echo(f"  note: {note}")
+            say(f"  note: {note}")
     for path, why in report.skipped:
-        typer.echo(f"skipped {path}: {why}")
+        say(f"skipped {path}: {why}")
     for what, error in report.failures:
-        typer.echo(f"FAILED {what}:\n{error}", err=True)
-    typer.echo(f"warehouse: {wh.path}")
+        say(f"codesets: {what} failed: {error}", err=True)
+    say(f"warehouse: {wh.path}")
     if not report.ok:
         raise typer.Exit(max(error.exit_code for _what, error in report.failures))
 
@@ -63,11 +63,11 @@ def load(
     try:
         result = run_load(warehouse(ctx), source, files, release, start)
     except LoadRejected as exc:
-        typer.echo(str(exc), err=True)
+        say(f"codesets: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None
-    typer.echo(result.summary())
+    say(result.summary())
     for note in result.notes:
-        typer.echo(f"  note: {note}")
+        say(f"  note: {note}")
 
 
 def drop(
@@ -79,4 +79,4 @@ def drop(
     from codesets.warehouse.load import drop as run_drop
 
     rows = run_drop(warehouse(ctx), source, release)
-    typer.echo(f"{source} {release}: dropped ({rows:,} rows); readers already connected keep their view until they close")
+    say(f"{source} {release}: dropped ({rows:,} rows); readers already connected keep their view until they close")

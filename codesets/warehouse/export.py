@@ -94,6 +94,12 @@ def export_parquet(warehouse, directory: str | os.PathLike) -> ExportResult:
     Raises ConfigError, before writing anything, when DIRECTORY cannot be used.
     """
     target = _target(directory)
+    home = getattr(warehouse, "path", None)
+    if home is not None and (target == Path(os.path.realpath(home)) or Path(os.path.realpath(home)) in target.parents):
+        raise ConfigError(
+            f"cannot export to {target}: it is inside the warehouse {home}, whose files codesets manages "
+            "(and removes); choose a folder outside it"
+        )
     _restore_aside(target)
     _check_target(target)
     _discard_stale(target)

@@ -19,8 +19,8 @@ from pathlib import Path
 from codesets import __version__, loaders
 from codesets.errors import LoadRejected, SourceError, SystemFailure, UsageError
 from codesets.loaders.contract import NAME, Claim, StagedFile
-from codesets.text import aligned, escape
-from codesets.warehouse import catalog, checks, publish
+from codesets.text import aligned
+from codesets.warehouse import catalog, checks, publish, storage
 from codesets.warehouse.catalog import LoadResult, PartResult
 from codesets.warehouse.storage import Warehouse
 
@@ -48,7 +48,7 @@ def load(
     loader = loaders.get(source)
     paths = _existing(files)
     claims = {path: _claim(loader, path) for path in paths}
-    release = release_id or _release_of(paths, claims)
+    release = release_id if release_id is not None else _release_of(paths, claims)
     if not NAME.fullmatch(release):
         raise UsageError(f"release id {release!r} must be letters, digits, '.', '_' or '-' (at most 64)")
     parts: dict[str, list[Path]] = {}
@@ -65,25 +65,34 @@ def load(
         if not new_parts:
             result.seconds = time.perf_counter() - started
             return result
+        written: dict = {}
         con = _scratch(warehouse)
         try:
             staged = loader.stage(con, {part: parts[part] for part in new_parts})
             outcome = checks.run(con, "staged", loader.model())
             if outcome.failures:
                 raise _rejected(con, warehouse, source, release, outcome.failures)
-            result.notes = _summarise(outcome.notes) + loader.notes(con)
+            result.notes = _summarise(outcome.notes) + _ending_notes(staged) + loader.notes(con)
             names = {part: [s.name for s in staged if s.part == part] for part in new_parts}
             written = publish.write_parts(con, writer, loader, release, names)
+            new_rows = [
+                _catalog_row(source, release, part, start, sample, digests, staged, written[part])
+                for part in new_parts
+            ]
+            writer.publish(everything + new_rows)
+        except BaseException as exc:
+            for files in written.values():  # written but never published: nothing names them
+                for data_file in files:
+                    (warehouse.path / data_file.path).unlink(missing_ok=True)
+            failure = storage.os_failure(exc)
+            if failure is not None:
+                raise failure from None
+            raise
         finally:
             con.close()
-        new_rows = [
-            _catalog_row(source, release, part, start, sample, digests, staged, written[part])
-            for part in new_parts
-        ]
         for part_result in result.parts:
             if part_result.status == "loaded":
                 part_result.rows = sum(d.rows for d in written[part_result.part])
-        writer.publish(everything + new_rows)
 
     with warehouse.connect() as con:
         changes = catalog.changes(con, source, release)
@@ -100,13 +109,21 @@ def drop(warehouse: Warehouse, source: str, release_id: str) -> int:
     Readers that opened the old generation keep it, data files included, until they close.
     """
     loaders.get(source)
+    if warehouse.current() is None:
+        raise UsageError(f"no warehouse at {warehouse.path}: nothing to drop")
     with warehouse.writer() as writer:
         rows = writer.catalog()
         gone = [r for r in rows if r["source"] == source and r["release_id"] == release_id]
         if not gone:
             known = ", ".join(sorted({r["release_id"] for r in rows if r["source"] == source})) or "none"
             raise UsageError(f"no release {release_id!r} of {source} to drop; releases of {source}: {known}")
-        writer.publish([r for r in rows if r not in gone])
+        try:
+            writer.publish([r for r in rows if r not in gone])
+        except Exception as exc:
+            failure = storage.os_failure(exc)
+            if failure is not None:
+                raise failure from None
+            raise
     return sum(r["row_count"] for r in gone)
 
 
@@ -205,12 +222,19 @@ def _existing(files) -> list[Path]:
     if not paths:
         raise UsageError("no files given: name the files of the release to load")
     for path in paths:
+        try:
+            str(path).encode("utf-8")
+        except UnicodeEncodeError:
+            raise UsageError(f"{path}: the file name is not UTF-8; rename the file (rows are traced by name)") from None
         if not path.exists():
             raise UsageError(f"{path}: no such file")
         if not path.is_file():
             raise UsageError(f"{path}: not a file; name the files of the release, not a folder")
-    if len({p.name for p in paths}) != len(paths):
-        raise UsageError("two files share a name; rows are traced by file name, so rename one")
+    seen: dict[str, Path] = {}
+    for path in paths:
+        if path.name in seen:
+            raise UsageError(f"{seen[path.name]} and {path} share a name; rows are traced by file name, so rename one")
+        seen[path.name] = path
     return paths
 
 
@@ -257,6 +281,10 @@ def _rejected(con, warehouse: Warehouse, source: str, release: str, count: int) 
     return LoadRejected("\n".join(lines), rows, str(path))
 
 
+def _ending_notes(staged: list[StagedFile]) -> list[str]:
+    return [f"{s.name}: mixed CRLF and LF line endings (read as lines either way)" for s in staged if s.line_ending == "mixed"]
+
+
 def _summarise(notes: list[tuple[str, str, int, int]]) -> list[str]:
     """One line per file and quirk: how many rows, and the first line."""
     return [f"{file}: {count} row(s) with a {rule}, first at line {first}" for file, rule, count, first in notes]
@@ -264,7 +292,7 @@ def _summarise(notes: list[tuple[str, str, int, int]]) -> list[str]:
 
 def format_rejects(rows: list[dict]) -> str:
     """A readable table of rejects: file, line, column, value, rule (values escaped and cut)."""
-    cells = [[escape(r[c]) if r[c] is not None else "" for c in checks.REPORT_COLUMNS] for r in rows]
+    cells = [[str(r[c]) if r[c] is not None else "" for c in checks.REPORT_COLUMNS] for r in rows]  # aligned() escapes
     return aligned(checks.REPORT_COLUMNS, cells)
 
 

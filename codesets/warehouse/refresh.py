@@ -58,6 +58,11 @@ def _discover(directory: Path, report: RefreshReport) -> dict[tuple[str, str], l
     available = loaders.available()
     groups: dict[tuple[str, str], list[Path]] = {}
     for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        try:
+            str(path).encode("utf-8")
+        except UnicodeEncodeError:
+            report.skipped.append((path, "the file name is not UTF-8; rename the file to load it"))
+            continue
         claims, problems = {}, []
         for source, loader in available.items():
             try:

@@ -16,7 +16,7 @@ import os
 import threading
 import time
 
-from codesets.errors import QueryError, QueryTimeout
+from codesets.errors import QueryError, QueryTimeout, WarehouseError
 
 ALLOWED = "one read-only query (SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN)"
 
@@ -119,8 +119,18 @@ def run(con, sql: str, params=None, timeout: float | None = None):
             "or allow more time (codesets sql --timeout SECONDS)"
         ) from None
     if isinstance(exc, duckdb.Error):
-        raise QueryError(_first_line(exc) + _HINTS.get(type(exc).__name__, "")) from None
+        first = _first_line(exc)
+        if ".parquet" in first and any(word in first for word in _DAMAGED_DATA):
+            raise WarehouseError(
+                f"a data file of the warehouse cannot be read ({first}); "
+                "`codesets drop` the release it belongs to and load it again"
+            ) from None
+        raise QueryError(first + _HINTS.get(type(exc).__name__, "")) from None
     raise exc
+
+
+# What DuckDB says of a Parquet file that is missing, cut short or overwritten.
+_DAMAGED_DATA = ("No files found", "too small to be a Parquet file", "No magic bytes", "No such file", "corrupt")
 
 
 def _wait(done: threading.Event, deadline: float | None) -> bool:

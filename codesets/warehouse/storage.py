@@ -36,7 +36,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from codesets import __version__
-from codesets.errors import SystemFailure, WarehouseBusy, WarehouseError
+from codesets.errors import ConfigError, SystemFailure, WarehouseBusy, WarehouseError
 
 FORMAT = 2  # 1: one DuckDB file per generation holding all data (codesets 0.1)
 STORAGE_VERSION = "v1.5.0"  # the oldest DuckDB that must open a generation (duckdb-cli 1.5.x)
@@ -67,7 +67,7 @@ class Warehouse:
     def current(self) -> Path | None:
         """The generation the link names, or None for an empty warehouse."""
         if self.path.exists() and not self.path.is_dir():
-            raise WarehouseError(f"{self.path} is a file, not a warehouse directory; point --warehouse at a directory")
+            raise ConfigError(f"{self.path} is a file, not a warehouse directory; point --warehouse at a directory")
         try:
             target = os.readlink(self.current_link)
         except FileNotFoundError:
@@ -164,12 +164,33 @@ class Writer:
             tmp.unlink(missing_ok=True)
         shutil.rmtree(wh.scratch, ignore_errors=True)
         wh.scratch.mkdir(exist_ok=True)
+        self._remove_unreferenced_data()  # a load that failed after writing its files (disk full)
 
     def catalog(self) -> list[dict]:
-        """The catalog rows of the published generation (an intact older one if it is damaged)."""
-        if self.warehouse.current() is None:
+        """The catalog rows of the published generation, the base of the next one.
+
+        Readers fall back to an older generation when the current one is damaged; a writer
+        must not, or the releases published since that older one would silently vanish from
+        the next generation. A link whose generation was removed (moved aside by hand, which
+        the refusal below suggests) builds on the newest intact one.
+        """
+        wh = self.warehouse
+        current = wh.current()
+        if current is None:
             return []
-        con, _path = self.warehouse._open_readable()
+        if current.exists():
+            con, problem = _open_generation(current)
+            if con is None:
+                older = sorted(p.name for p in wh.generations.glob("g*.duckdb") if p != current)
+                back = f"go back to {older[-1]} (releases published after it must be loaded again)" if older else (
+                    "start an empty warehouse (its releases must be loaded again)")
+                raise WarehouseError(
+                    f"{problem}; nothing was loaded. Move that file out of {wh.generations} to {back}, then load again"
+                )
+        elif not list(wh.generations.glob("g*.duckdb")):
+            return []  # every generation was removed by hand: start anew
+        else:
+            con, _path = wh._open_readable()
         try:
             cursor = con.execute("SELECT * FROM release_catalog")
             names = [d[0] for d in cursor.description]
@@ -235,31 +256,31 @@ class Writer:
         """
         import time
 
-        import duckdb
-
         wh = self.warehouse
         published = sorted(wh.generations.glob("g*.duckdb"))
         now = time.time()
-        kept_generations = []
         for index, generation in enumerate(published):
             successor = published[index + 1] if index + 1 < len(published) else None
             recent = successor is None or now - successor.stat().st_mtime < GRACE_SECONDS
-            if index >= len(published) - KEEP_GENERATIONS or recent:
-                kept_generations.append(generation)
-            else:
+            if index < len(published) - KEEP_GENERATIONS and not recent:
                 generation.unlink(missing_ok=True)
+        self._remove_unreferenced_data()
+
+    def _remove_unreferenced_data(self) -> None:
+        """Delete the data files no remaining generation names; nothing if one cannot be read."""
+        import duckdb
+
+        wh = self.warehouse
         referenced: set[Path] = set()
-        for kept in kept_generations:
+        for kept in wh.generations.glob("g*.duckdb"):
             try:
                 con = duckdb.connect(str(kept), read_only=True)
+                try:
+                    rows = con.execute("SELECT d.path FROM release_catalog, UNNEST(data_files) AS t(d)").fetchall()
+                finally:
+                    con.close()
             except duckdb.Error:
-                continue
-            try:
-                rows = con.execute("SELECT d.path FROM release_catalog, UNNEST(data_files) AS t(d)").fetchall()
-            except duckdb.Error:
-                rows = []
-            finally:
-                con.close()
+                return  # a damaged generation may name any file: delete none
             referenced.update((wh.path / p).resolve() for (p,) in rows)
         for data_file in wh.data.rglob("*.parquet"):
             if data_file.resolve() not in referenced:
@@ -372,6 +393,16 @@ def _check_format(con, path: Path) -> None:
     if fmt != FORMAT:
         con.close()
         raise WarehouseError(f"{path} has warehouse format {fmt}; this codesets reads format {FORMAT}: upgrade codesets")
+
+
+def os_failure(exc: Exception) -> SystemFailure | None:
+    """A DuckDB error that is the operating system refusing (disk full, read-only), as ours."""
+    text = str(exc)
+    for reason in ("No space left on device", "Read-only file system", "Permission denied", "Input/output error",
+                   "Disk quota exceeded"):
+        if reason in text:
+            return SystemFailure(f"{reason}: {_first_line(exc)[:300]}")
+    return None
 
 
 def _first_line(exc: Exception) -> str:

@@ -12,7 +12,7 @@ from datetime import date
 
 import pytest
 
-from codesets.errors import LoadRejected, WarehouseBusy, WarehouseError
+from codesets.errors import ConfigError, LoadRejected, WarehouseBusy, WarehouseError
 from codesets.loaders.gems import LOADER as GEMS
 from codesets.warehouse import storage
 from codesets.warehouse.load import drop, load
@@ -207,9 +207,9 @@ def test_publishing_writes_only_the_new_release(warehouse, tmp_path):
 def test_a_file_given_as_warehouse_is_named(tmp_path):
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("x")
-    with pytest.raises(WarehouseError, match="is a file, not a warehouse directory"):
+    with pytest.raises(ConfigError, match="is a file, not a warehouse directory"):
         Warehouse(not_a_folder).connect()
-    with pytest.raises(WarehouseError, match="is a file"):
+    with pytest.raises(ConfigError, match="is a file"):
         load(Warehouse(not_a_folder), "gems", variant(tmp_path, 1), release_id="r1", effective_from=date(2015, 10, 1))
 
 
@@ -222,7 +222,13 @@ def test_damaged_generation_falls_back_to_the_previous_one(warehouse, tmp_path):
         con = warehouse.connect()
     assert con.execute("SELECT release_id FROM release_catalog").fetchall() == [("r1",)]
     con.close()
-    # the next publish builds on the intact generation
+    # a writer does not build on the older generation behind the user's back: r2 would vanish
+    r2_files = data_files(warehouse)
+    with pytest.raises(WarehouseError, match=f"Move that file out of .* to go back to g000001"):
+        load(warehouse, "gems", variant(tmp_path, 3), release_id="r3", effective_from=date(2017, 10, 1))
+    assert data_files(warehouse) == r2_files  # nothing collected while a generation is unreadable
+    # once the user moves the damaged file aside, loads build on the intact one
+    current.rename(tmp_path / "damaged.duckdb")
     load(warehouse, "gems", variant(tmp_path, 3), release_id="r3", effective_from=date(2017, 10, 1))
     assert [r[1] for r in catalog(warehouse)] == ["r1", "r3"]
 

@@ -1,0 +1,87 @@
+"""What a hostile or careless user can do to the CLI: one message, a documented exit code, nothing harmed."""
+
+from __future__ import annotations
+
+import os
+
+from typer.testing import CliRunner
+
+from codesets.cli.app import app
+from tests.conftest import FIXTURES
+
+I9 = FIXTURES / "gems" / "good_i9gem_lf.txt"
+
+
+def run(*args, warehouse):
+    return CliRunner().invoke(app, ["--warehouse", str(warehouse), *map(str, args)])
+
+
+def test_file_names_cannot_reach_the_terminal_as_control_codes(tmp_path):
+    folder = tmp_path / "cms"
+    folder.mkdir()
+    evil = folder / "esc\x1b[31mRED\x1b]0;pwned\x07_2019_I9gem.txt"
+    evil.write_text(I9.read_text().replace("11511 B395", "11511 b395"))  # a quirk note names the file
+    (folder / "skip\x1b[31mme.txt").write_text("not a GEM\n")
+    result = run("refresh", folder, warehouse=tmp_path / "wh")
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "esc\\x1b[31mRED\\x1b]0;pwned\\x07_2019_I9gem.txt" in result.output
+    assert "skipped" in result.output and "skip\\x1b[31mme.txt" in result.output
+
+
+def test_a_file_name_that_is_not_utf8_is_refused_by_name(tmp_path):
+    name = os.fsdecode(b"\xff\xfe_I9gem.txt")
+    path = tmp_path / name
+    path.write_text(I9.read_text())
+    result = run("load", "gems", path, "--release", "r1", "--effective-from", "2020-10-01", warehouse=tmp_path / "wh")
+    assert result.exit_code == 2
+    assert "not UTF-8" in result.output and "Traceback" not in result.output
+    folder = tmp_path / "cms"
+    folder.mkdir()
+    path.rename(folder / name)
+    listed = run("refresh", folder, warehouse=tmp_path / "wh")
+    assert listed.exit_code == 0 and "not UTF-8" in listed.output
+
+
+def test_export_into_the_warehouse_is_refused(sample_warehouse):
+    result = run("export", "parquet", sample_warehouse.path / "data" / "maps" / "x", warehouse=sample_warehouse.path)
+    assert result.exit_code == 2 and "inside the warehouse" in result.output
+    assert not (sample_warehouse.path / "data" / "maps" / "x").exists()
+
+
+def test_an_empty_warehouse_flag_is_a_usage_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    result = run("load", "gems", I9, "--release", "r1", "--effective-from", "2020-10-01", warehouse="")
+    assert result.exit_code == 2 and "is empty" in result.output
+    assert not (tmp_path / "home").exists()
+
+
+def test_drop_on_no_warehouse_creates_nothing(tmp_path):
+    result = run("drop", "gems", "x", warehouse=tmp_path / "none")
+    assert result.exit_code == 2 and "no warehouse" in result.output
+    assert not (tmp_path / "none").exists()
+
+
+def test_an_empty_release_id_is_refused(tmp_path):
+    result = run("load", "gems", I9, "--release", "", "--effective-from", "2020-10-01", warehouse=tmp_path / "wh")
+    assert result.exit_code == 2 and "release id ''" in result.output
+
+
+def test_duplicate_names_name_both_files(tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "2019_I9gem.txt").write_text(I9.read_text())
+    result = run("load", "gems", tmp_path / "a" / "2019_I9gem.txt", tmp_path / "b" / "2019_I9gem.txt",
+                 warehouse=tmp_path / "wh")
+    assert result.exit_code == 2
+    assert str(tmp_path / "a" / "2019_I9gem.txt") in result.output and str(tmp_path / "b") in result.output
+
+
+def test_a_missing_data_file_is_named_with_the_fix(tmp_path):
+    wh = tmp_path / "wh"
+    assert run("load", "gems", I9, "--release", "r1", "--effective-from", "2020-10-01", warehouse=wh).exit_code == 0
+    for data_file in (wh / "data").rglob("*.parquet"):
+        data_file.write_bytes(b"not parquet")
+    result = run("sql", "SELECT COUNT(*) FROM maps", warehouse=wh)
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "drop" in result.output or "cannot be read" in result.output
