@@ -111,7 +111,21 @@ app.add_typer(export.app, name="export")
 
 
 def main() -> None:
-    app()
+    """The console script. Usage errors, too, are one line (typer would draw a box around them)."""
+    import sys
+
+    from typer.main import get_command
+
+    try:
+        code = get_command(app).main(prog_name="codesets", standalone_mode=False)
+    except Exception as exc:
+        if type(exc).__module__.split(".")[0] not in ("typer", "click") or not hasattr(exc, "format_message"):
+            raise
+        command = getattr(getattr(exc, "ctx", None), "command_path", "codesets")
+        if exc.format_message().strip():  # empty after the help that a bare `codesets` prints
+            typer.echo(f"codesets: {_printable(exc.format_message())} (see `{command} --help`)", err=True)
+        sys.exit(getattr(exc, "exit_code", 2))
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -85,3 +85,18 @@ def test_a_missing_data_file_is_named_with_the_fix(tmp_path):
     result = run("sql", "SELECT COUNT(*) FROM maps", warehouse=wh)
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert "drop" in result.output or "cannot be read" in result.output
+
+
+def test_usage_errors_are_one_line_too(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "codesets.cli.app", "--warehouse", str(tmp_path / "wh"), "load", "gems", str(I9),
+         "--effective-from", "2020-13-01"],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("codesets: Invalid value for '--effective-from'") and proc.stderr.count("\n") == 1
