@@ -13,6 +13,7 @@ ASCII sees a stray byte (``strlen(raw) <> length(raw)``) and can name its column
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,16 +74,31 @@ def stage(con, table: str, files: list[LineFile]) -> None:
     """
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (file_no USMALLINT, line_no INTEGER, raw VARCHAR)")
     for number, item in enumerate(files):
-        con.execute(
-            f"""
-            INSERT INTO {table}
-            SELECT ? AS file_no, CAST(row_number() OVER () AS INTEGER) AS line_no, raw
-            FROM read_csv(?, columns = {{'raw': 'VARCHAR'}}, header = false, auto_detect = false,
-                          delim = '\\x01', quote = '', escape = '', new_line = '\\r\\n',
-                          encoding = 'latin-1', strict_mode = false, max_line_size = {2 * MAX_LINE + 2})
-            """,
-            [number, str(item.path)],
-        )
+        con.execute(f"INSERT INTO {table} {_LINES}", [number, str(item.path)])
+
+
+def head(con, table: str, path: Path, count: int) -> None:
+    """Create the temp table ``table`` as ``stage`` would, with the first ``count`` lines of one file.
+
+    For sniffing a file's kind, so read in Python: a few thousand lines, passed as one list.
+    """
+    with open(path, "rb") as handle:
+        lines = [line.rstrip(b"\r\n").decode("latin-1") or None for line in itertools.islice(handle, count)]
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT CAST(0 AS USMALLINT) AS file_no, "
+        "CAST(n AS INTEGER) AS line_no, CAST(lines[n] AS VARCHAR) AS raw "
+        "FROM (SELECT ? AS lines) AS t, range(1, len(t.lines) + 1) AS r(n)",
+        [lines],
+    )
+
+
+# One column, a delimiter that never splits, no quoting: every line as it is, in file order.
+_LINES = f"""
+    SELECT CAST(? AS USMALLINT) AS file_no, CAST(row_number() OVER () AS INTEGER) AS line_no, raw
+    FROM read_csv(?, columns = {{'raw': 'VARCHAR'}}, header = false, auto_detect = false,
+                  delim = '\\x01', quote = '', escape = '', new_line = '\\r\\n',
+                  encoding = 'latin-1', strict_mode = false, max_line_size = {2 * MAX_LINE + 2})
+"""
 
 
 def _too_long(path: Path, line: int) -> None:

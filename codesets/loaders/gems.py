@@ -19,7 +19,6 @@ alone. 2018_I10gem.txt has one lower-case code, 'v5889', stored upper case.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -67,8 +66,9 @@ class GemsLoader:
     def stage(self, con, parts: Mapping[str, Sequence[Path]]) -> list[StagedFile]:
         """The files of each direction as the relation ``staged``, one row per line.
 
-        The lines are read once into a table (DuckDB's CSV reader); ``staged`` is a view over
-        it, so the checks and the publish each compute only the columns they need.
+        The lines are read once into a table (DuckDB's CSV reader). ``gem_rows`` cuts and types
+        them (what the publish and the notes read); ``staged`` adds what only the checks need.
+        Both are views, so each reader computes only the columns it asks for.
         """
         files, directions = [], []
         for part, paths in parts.items():
@@ -92,6 +92,7 @@ class GemsLoader:
         con.executemany("INSERT INTO gem_files VALUES (?, ?, ?, ?, ?, ?)", directions)
         for system, pattern in PATTERNS.items():
             con.execute(f"SET VARIABLE gem_pattern_{system} = ?", [pattern])
+        con.execute("CREATE OR REPLACE TEMP VIEW gem_rows AS " + sqlfiles.query("gems_rows"))
         con.execute("CREATE OR REPLACE TEMP VIEW staged AS " + sqlfiles.query("gems_stage"))
         return [
             StagedFile(
@@ -203,21 +204,16 @@ def _direction(path: Path) -> tuple[str, str]:
     The file name only breaks a tie (a file too small to tell).
     """
     import duckdb
-    import pyarrow as pa
 
-    with open(path, "rb") as handle:
-        head = [line.rstrip(b"\r\n").decode("latin-1") for line in itertools.islice(handle, _HEAD_LINES)]
     con = duckdb.connect()
     try:
-        con.register("gem_raw", pa.table({
-            "file_no": pa.array([0] * len(head), pa.uint16()),
-            "line_no": pa.array(range(1, len(head) + 1), pa.int32()),
-            "raw": pa.array(head, pa.string()),
-        }))
+        _lines.head(con, "gem_raw", path, _HEAD_LINES)
         con.execute(sqlfiles.query("gems_layout"))
         row = con.execute(sqlfiles.query("gems_direction"), PATTERNS).fetchone()
     finally:
         con.close()
+    if row is None:  # not one line
+        return ("icd9cm", "icd10cm")
     _file_no, i9_lines, i10_lines, *fits = row
     candidates = {
         ("icd9cm", "icd10cm"): (i9_lines, fits[0]),

@@ -12,6 +12,7 @@ Everything new in one load is published in one generation or not at all.
 
 from __future__ import annotations
 
+import concurrent.futures
 import time
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -67,9 +68,11 @@ def load(
             return result
         written: dict = {}
         con = _scratch(warehouse)
+        # pandera takes half a second to import: let it while DuckDB reads the files
+        model = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="codesets-model").submit(loader.model)
         try:
             staged = loader.stage(con, {part: parts[part] for part in new_parts})
-            outcome = checks.run(con, "staged", loader.model())
+            outcome = checks.run(con, "staged", model.result())
             if outcome.failures:
                 raise _rejected(con, warehouse, source, release, outcome.failures)
             result.notes = _summarise(outcome.notes) + _ending_notes(staged) + loader.notes(con)

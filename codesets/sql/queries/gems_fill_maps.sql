@@ -1,5 +1,5 @@
 -- gems_fill_maps: the staged GEM rows in the shape of the shared table maps (sql/shapes.sql).
--- Input: the view staged (gems_stage.sql), after the checks passed. The publish step adds
+-- Input: the view gem_rows (gems_rows.sql), after the checks passed. The publish step adds
 -- source and release_id and writes one Parquet file per part (direction).
 SELECT
     part,
@@ -16,4 +16,4 @@ SELECT
     choice_list,
     source_file,
     line_no
-FROM staged
+FROM gem_rows
