@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from codesets.loaders.contract import StagedFile
+from codesets.warehouse import sqlfiles
 
 COLUMNS = (
     "source", "release_id", "part", "effective_from", "is_sample", "loaded_at", "loader_version",
@@ -98,18 +99,17 @@ def insert(con, rows: list[dict]) -> None:
 
 
 def changes(con, source: str, release_id: str) -> dict[str, tuple[str | None, int | None, int | None]]:
-    """Per part of a release: the release it follows and the rows added and removed (views)."""
-    follows = con.execute(
-        "SELECT COUNT(*) FROM release_parts WHERE source = ? AND release_id = ? AND previous_release_id IS NOT NULL",
+    """Per part of a release: the release it follows and the rows added and removed.
+
+    The same comparison as the view release_changes, for one release: only the rows of the
+    two releases of each part are read, so its cost does not grow with the history.
+    """
+    found = {}
+    for part, previous in con.execute(
+        "SELECT part, previous_release_id FROM release_parts "
+        "WHERE source = ? AND release_id = ? AND previous_release_id IS NOT NULL",
         [source, release_id],
-    ).fetchone()[0]
-    if not follows:  # the first release of its parts: nothing to compare, and nothing to scan
-        return {}
-    return {
-        part: (previous, added, removed)
-        for part, previous, added, removed in con.execute(
-            "SELECT part, previous_release_id, rows_added, rows_removed FROM release_changes "
-            "WHERE source = ? AND release_id = ?",
-            [source, release_id],
-        ).fetchall()
-    }
+    ).fetchall():
+        added, removed = con.execute(sqlfiles.query("part_changes"), [source, part, release_id, previous]).fetchone()
+        found[part] = (previous, added, removed)
+    return found

@@ -43,6 +43,7 @@ STORAGE_VERSION = "v1.5.0"  # the oldest DuckDB that must open a generation (duc
 KEEP_GENERATIONS = 3  # the newest generations, always kept
 GRACE_SECONDS = 24 * 3600  # a generation superseded less than this long ago is kept too, with its data files
 _TMP_PREFIX = ".tmp-"
+_BLOCK_SIZE = 16384
 
 
 class DamagedGeneration(UserWarning):
@@ -214,7 +215,10 @@ class Writer:
         number = self._next_number()
         final = wh.generations / f"g{number:06d}.duckdb"
         tmp = wh.generations / f"{_TMP_PREFIX}{os.getpid()}-g{number:06d}.duckdb"
-        con = duckdb.connect(str(tmp), config={"storage_compatibility_version": STORAGE_VERSION})
+        con = duckdb.connect(str(tmp), config={
+            "storage_compatibility_version": STORAGE_VERSION,
+            "default_block_size": str(_BLOCK_SIZE),  # a catalog is small: 16 KB blocks, not 256 KB
+        })
         try:
             _write_generation(con, wh, number, catalog_rows)
             con.execute("CHECKPOINT")
@@ -267,24 +271,30 @@ class Writer:
         self._remove_unreferenced_data()
 
     def _remove_unreferenced_data(self) -> None:
-        """Delete the data files no remaining generation names; nothing if one cannot be read."""
+        """Delete the data files no remaining generation names; nothing if one cannot be read.
+
+        Parts never change, so the newest generation names almost every file on disk; older
+        generations are opened only when some file is not named by the newest (after a drop,
+        or a load that failed after writing), which keeps a publish from reading the history.
+        """
         import duckdb
 
         wh = self.warehouse
-        referenced: set[Path] = set()
-        for kept in wh.generations.glob("g*.duckdb"):
+        unnamed = {p.resolve() for p in wh.data.rglob("*.parquet")}
+        for generation in sorted(wh.generations.glob("g*.duckdb"), reverse=True):
+            if not unnamed:
+                return
             try:
-                con = duckdb.connect(str(kept), read_only=True)
+                con = duckdb.connect(str(generation), read_only=True)
                 try:
                     rows = con.execute("SELECT d.path FROM release_catalog, UNNEST(data_files) AS t(d)").fetchall()
                 finally:
                     con.close()
             except duckdb.Error:
                 return  # a damaged generation may name any file: delete none
-            referenced.update((wh.path / p).resolve() for (p,) in rows)
-        for data_file in wh.data.rglob("*.parquet"):
-            if data_file.resolve() not in referenced:
-                data_file.unlink(missing_ok=True)
+            unnamed -= {(wh.path / p).resolve() for (p,) in rows}
+        for data_file in unnamed:
+            data_file.unlink(missing_ok=True)
         for folder in sorted((p for p in wh.data.rglob("*") if p.is_dir()), reverse=True):
             with contextlib.suppress(OSError):
                 folder.rmdir()  # only empty ones go

@@ -1,9 +1,10 @@
 -- release_changes: rows added and removed by each part against the release of the part it follows.
 -- Grain: one row per (source, release_id, part) that follows another release (see release_parts).
 -- Key: source, release_id, part (a data test checks that no two rows share it)
--- Sources: release_parts and the shared tables maps, codes, edits and limits. A row is compared
--- on its content, not its provenance (file, line), as a multiset: a row present twice in the
--- new part and once in the old one counts as one added.
+-- Sources: release_parts and release_row_keys. A row is compared on its content, not its
+-- provenance (file, line), as a multiset: a row present twice in the new part and once in the
+-- old one counts as one added. It reads every row of both releases of each pair: filter it
+-- (WHERE source = ... AND release_id = ...) on a large warehouse.
 -- Example: SELECT * FROM release_changes WHERE source = 'gems' ORDER BY part, release_id;
 -- Columns:
 --   source: the loader
@@ -17,41 +18,26 @@ WITH pairs AS (
     FROM release_parts
     WHERE previous_release_id IS NOT NULL
 ),
-row_keys AS (
-    SELECT source, part, release_id,
-        concat_ws(chr(31), source_system, target_system, source_code, coalesce(target_code, ''),
-            coalesce(flags, ''), coalesce(CAST(map_group AS VARCHAR), ''), coalesce(CAST(map_priority AS VARCHAR), ''),
-            coalesce(map_rule, ''), coalesce(map_advice, ''), coalesce(map_category_id, '')) AS row_key
-    FROM maps
-    UNION ALL
-    SELECT source, part, release_id,
-        concat_ws(chr(31), code_system, code, coalesce(description, ''), coalesce(short_description, ''),
-            coalesce(CAST(billable AS VARCHAR), ''), coalesce(CAST(effective_from AS VARCHAR), ''),
-            coalesce(CAST(effective_to AS VARCHAR), ''), coalesce(action_code, ''))
-    FROM codes
-    UNION ALL
-    SELECT source, part, release_id,
-        concat_ws(chr(31), setting, column1_code, column2_code, CAST(effective_date AS VARCHAR),
-            coalesce(CAST(deletion_date AS VARCHAR), ''), modifier_indicator, coalesce(rationale, ''))
-    FROM edits
-    UNION ALL
-    SELECT source, part, release_id,
-        concat_ws(chr(31), service_type, code, CAST(mue_value AS VARCHAR), coalesce(CAST(mai AS VARCHAR), ''),
-            coalesce(rationale, ''))
-    FROM limits
+-- only the rows of releases that take part in a pair, each reduced to a hash of its content
+-- (64 bits: a collision between two different rows of one part is vanishingly unlikely)
+involved AS (
+    SELECT DISTINCT source, part, release_id FROM pairs
+    UNION
+    SELECT DISTINCT source, part, previous_release_id FROM pairs
 ),
 counted AS (
-    SELECT source, part, release_id, row_key, COUNT(*) AS n
-    FROM row_keys
-    GROUP BY source, part, release_id, row_key
+    SELECT k.source, k.part, k.release_id, k.row_hash, COUNT(*) AS n
+    FROM release_row_keys AS k
+    SEMI JOIN involved AS i ON i.source = k.source AND i.part = k.part AND i.release_id = k.release_id
+    GROUP BY k.source, k.part, k.release_id, k.row_hash
 ),
 new_side AS (
-    SELECT p.source, p.part, p.release_id, c.row_key, c.n
+    SELECT p.source, p.part, p.release_id, c.row_hash, c.n
     FROM pairs AS p
     INNER JOIN counted AS c ON c.source = p.source AND c.part = p.part AND c.release_id = p.release_id
 ),
 old_side AS (
-    SELECT p.source, p.part, p.release_id, c.row_key, c.n
+    SELECT p.source, p.part, p.release_id, c.row_hash, c.n
     FROM pairs AS p
     INNER JOIN counted AS c ON c.source = p.source AND c.part = p.part AND c.release_id = p.previous_release_id
 ),
@@ -64,7 +50,7 @@ compared AS (
         GREATEST(coalesce(o.n, 0) - coalesce(n.n, 0), 0) AS removed
     FROM new_side AS n
     FULL OUTER JOIN old_side AS o
-        ON n.source = o.source AND n.part = o.part AND n.release_id = o.release_id AND n.row_key = o.row_key
+        ON n.source = o.source AND n.part = o.part AND n.release_id = o.release_id AND n.row_hash = o.row_hash
 ),
 totals AS (
     SELECT source, part, release_id, SUM(added) AS rows_added, SUM(removed) AS rows_removed

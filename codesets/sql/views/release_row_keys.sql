@@ -1,0 +1,33 @@
+-- release_row_keys: every row of the shared tables reduced to what identifies its content, for diffs.
+-- Grain: one row per row of maps, codes, edits and limits (not unique: a part may repeat a row).
+-- Key: source, part, release_id, row_hash, line_no, source_file (a data test checks that no two rows share it)
+-- Sources: maps, codes, edits, limits. Provenance (file, line) is left out of the hash, so the
+-- same row in two releases hashes alike; release_changes compares the hashes of two releases.
+-- Example: SELECT release_id, COUNT(DISTINCT row_hash) FROM release_row_keys WHERE source = 'gems' GROUP BY 1;
+-- Columns:
+--   source: the loader
+--   part: the part of the release
+--   release_id: the release
+--   row_hash: 64-bit hash of the row's content columns
+--   source_file: file the row came from
+--   line_no: line of source_file
+SELECT source, part, release_id,
+    hash(source_system, target_system, source_code, target_code, flags, map_group, map_priority, map_rule,
+         map_advice, map_category_id) AS row_hash,
+    source_file, line_no
+FROM maps
+UNION ALL
+SELECT source, part, release_id,
+    hash(code_system, code, description, short_description, billable, effective_from, effective_to, action_code),
+    source_file, line_no
+FROM codes
+UNION ALL
+SELECT source, part, release_id,
+    hash(setting, column1_code, column2_code, effective_date, deletion_date, modifier_indicator, rationale),
+    source_file, line_no
+FROM edits
+UNION ALL
+SELECT source, part, release_id,
+    hash(service_type, code, mue_value, mai, rationale),
+    source_file, line_no
+FROM limits
