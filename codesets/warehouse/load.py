@@ -27,6 +27,7 @@ from codesets.warehouse.storage import Warehouse
 
 SHOWN_REJECTS = 20  # rows printed in the error; the rejects file has all of them
 SCRATCH_MEMORY = "400MB"  # the staging database spills to PATH/tmp beyond this
+DIFF_MEMORY = "200MB"  # so does the comparison with the previous release, once the staging memory is gone
 
 
 def load(
@@ -69,7 +70,9 @@ def load(
         written: dict = {}
         con = _scratch(warehouse)
         # pandera takes half a second to import: let it while DuckDB reads the files
-        model = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="codesets-model").submit(loader.model)
+        pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="codesets-model")
+        model = pool.submit(loader.model)
+        pool.shutdown(wait=False)  # the one task runs on; the pool takes no other
         try:
             staged = loader.stage(con, {part: parts[part] for part in new_parts})
             outcome = checks.run(con, "staged", model.result())
@@ -84,9 +87,10 @@ def load(
             ]
             writer.publish(everything + new_rows)
         except BaseException as exc:
-            for files in written.values():  # written but never published: nothing names them
-                for data_file in files:
-                    (warehouse.path / data_file.path).unlink(missing_ok=True)
+            if writer.published is None:  # written but never published: nothing names them
+                for files in written.values():
+                    for data_file in files:
+                        (warehouse.path / data_file.path).unlink(missing_ok=True)
             failure = storage.os_failure(exc)
             if failure is not None:
                 raise failure from None
@@ -96,9 +100,9 @@ def load(
         for part_result in result.parts:
             if part_result.status == "loaded":
                 part_result.rows = sum(d.rows for d in written[part_result.part])
-
-    with warehouse.connect() as con:
-        changes = catalog.changes(con, source, release)
+        # still under the lock, so PATH/tmp is this load's to spill into
+        with warehouse.connect(spill_memory=DIFF_MEMORY) as con:
+            changes = catalog.changes(con, source, release)
     for part_result in result.parts:
         if part_result.status == "loaded" and part_result.part in changes:
             part_result.previous_release_id, part_result.rows_added, part_result.rows_removed = changes[part_result.part]

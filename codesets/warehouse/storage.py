@@ -80,18 +80,23 @@ class Warehouse:
             ) from None
         return (self.current_link.parent / target).resolve()
 
-    def connect(self, extra_directories=()):
+    def connect(self, extra_directories=(), spill_memory: str | None = None):
         """A sandboxed read-only connection to the published generation.
 
         The connection reads the warehouse's data files and nothing else on disk (plus
         ``extra_directories``, which export writes into); it cannot write, attach, install
-        or change its settings. Its generation stays the same for its whole life.
+        or change its settings. Its generation stays the same for its whole life. With
+        ``spill_memory`` (for the lock holder's own large queries) it uses at most that much
+        memory and spills beyond it to PATH/tmp; otherwise it never writes to disk.
         """
         from codesets.warehouse import sandbox
 
         con, path = self._open_readable()
         _point_views_here(con, self)
-        sandbox.lock_down(con, [str(self.data), *map(str, extra_directories)])
+        if spill_memory is not None:
+            con.execute("SET memory_limit = ?", [spill_memory])
+        sandbox.lock_down(con, [str(self.data), *map(str, extra_directories)],
+                          temp_directory=str(self.scratch) if spill_memory is not None else None)
         return con
 
     def _open_readable(self):
@@ -155,6 +160,7 @@ class Writer:
 
     def __init__(self, warehouse: Warehouse):
         self.warehouse = warehouse
+        self.published: Path | None = None  # the generation this writer made current, once it has
 
     def remove_stale(self) -> None:
         """Temporary files left by a failed or killed load are garbage; nobody reads them."""
@@ -235,7 +241,11 @@ class Writer:
             tmp.unlink(missing_ok=True)
             Path(str(tmp) + ".wal").unlink(missing_ok=True)
             raise
-        self._collect_garbage()
+        self.published = final
+        try:
+            self._collect_garbage()
+        except (OSError, duckdb.Error):
+            pass  # published; what could not be collected now, the next writer collects
         return final
 
     def _next_number(self) -> int:
