@@ -100,3 +100,27 @@ def test_usage_errors_are_one_line_too(tmp_path):
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith("codesets: Invalid value for '--effective-from'") and proc.stderr.count("\n") == 1
+
+
+def test_a_huge_line_gives_a_short_message(tmp_path):
+    path = tmp_path / "huge_I9gem.txt"
+    path.write_bytes(I9.read_bytes() + b"x" * 10_000_000 + b"\n")
+    result = run("load", "gems", path, "--release", "r1", "--effective-from", "2020-10-01", warehouse=tmp_path / "wh")
+    assert result.exit_code == 65
+    assert "line 8 is longer than 1,048,576 bytes" in result.output and len(result.output) < 1000
+
+
+def test_refresh_loads_the_good_releases_and_exits_65_for_a_bad_one(tmp_path):
+    folder = tmp_path / "cms"
+    (folder / "2019").mkdir(parents=True)
+    (folder / "2020").mkdir()
+    (folder / "2019" / "2019_I9gem.txt").write_text(I9.read_text())
+    (folder / "2020" / "2020_I9gem.txt").write_text(I9.read_text().replace("10111", "1x111"))
+    wh = tmp_path / "wh"
+    result = run("refresh", folder, warehouse=wh)
+    assert result.exit_code == 65
+    assert "gems 2019 icd9cm-icd10cm: loaded 7 rows" in result.output
+    assert "codesets: gems 2020 failed:" in result.output and "1x111" in result.output
+    assert "2019" in run("releases", "--format", "csv", "--columns", "release_id", warehouse=wh).output
+    again = run("refresh", folder, warehouse=wh)
+    assert again.exit_code == 65 and "unchanged" in again.output
