@@ -19,6 +19,7 @@ alone. 2018_I10gem.txt has one lower-case code, 'v5889', stored upper case.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -203,15 +204,9 @@ def _direction(path: Path) -> tuple[str, str]:
     pair of systems whose code patterns fit the most lines says diagnoses or procedures.
     The file name only breaks a tie (a file too small to tell).
     """
-    import duckdb
-
-    con = duckdb.connect()
-    try:
-        _lines.head(con, "gem_raw", path, _HEAD_LINES)
-        con.execute(sqlfiles.query("gems_layout"))
-        row = con.execute(sqlfiles.query("gems_direction"), PATTERNS).fetchone()
-    finally:
-        con.close()
+    con = _sniffer()
+    _lines.head(con, "gem_raw", path, _HEAD_LINES)
+    row = con.execute(sqlfiles.query("gems_direction"), PATTERNS).fetchone()
     if row is None:  # not one line
         return ("icd9cm", "icd10cm")
     _file_no, i9_lines, i10_lines, *fits = row
@@ -227,6 +222,16 @@ def _direction(path: Path) -> tuple[str, str]:
     if len(tied) > 1 and hint is not None:
         tied = [key for key in tied if (key[0] in ("icd9cm", "icd10cm")) == hint] or tied
     return tied[0]
+
+
+@functools.cache
+def _sniffer():
+    """One in-memory DuckDB for sniffing every file's direction (a connection costs ~20 ms)."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(sqlfiles.query("gems_layout"))
+    return con
 
 
 def _name_hint(path: Path) -> bool | None:

@@ -96,12 +96,14 @@ def apply(con) -> None:
     import duckdb
 
     con.execute(schema_sql())
-    pending = list(views())
+    pending = sorted(views(), key=lambda v: _ORDER.get(v.name, len(_ORDER)))
+    created = []
     while pending:
         failed = []
         for view in pending:
             try:
                 con.execute(f'CREATE OR REPLACE VIEW "{view.name}" AS\n{view.sql}')
+                created.append(view.name)
             except duckdb.CatalogException:
                 failed.append(view)
         if len(failed) == len(pending):
@@ -110,10 +112,14 @@ def apply(con) -> None:
             con.execute(f'CREATE OR REPLACE VIEW "{failed[0].name}" AS\n{failed[0].sql}')
             raise RuntimeError(f"views do not bind: {names}")
         pending = failed
+    _ORDER.update({name: position for position, name in enumerate(created)})  # next time, no failed tries
     for view in views():
         con.execute(f'COMMENT ON VIEW "{view.name}" IS {_literal(view.summary)}')
         for column, text in view.columns.items():
             con.execute(f'COMMENT ON COLUMN "{view.name}"."{column}" IS {_literal(text)}')
+
+
+_ORDER: dict[str, int] = {}  # views in an order that binds, learnt by the first apply()
 
 
 def _literal(text: str) -> str:

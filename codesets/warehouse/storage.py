@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import os
 import shutil
 import uuid
@@ -320,8 +321,13 @@ def table_view_sql(root: Path, table: str, columns: list[tuple[str, str]], files
     return f"SELECT {names} FROM read_parquet([{paths}])"
 
 
-def shape_columns(con) -> dict[str, list[tuple[str, str]]]:
-    """The shared shapes' columns and types, from sql/shapes.sql, in a scratch connection."""
+def shape_columns(con=None) -> dict[str, list[tuple[str, str]]]:
+    """The shared shapes' columns and types, from sql/shapes.sql (read once per process)."""
+    return _shape_columns()
+
+
+@functools.cache
+def _shape_columns() -> dict[str, list[tuple[str, str]]]:
     import duckdb
 
     from codesets.warehouse import sqlfiles
