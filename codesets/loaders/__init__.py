@@ -26,7 +26,7 @@ def available() -> dict[str, Loader]:
         module_name = f"{__name__}.{info.name}"
         module = importlib.import_module(module_name)
         loader = getattr(module, "LOADER", None)
-        problems = ["LOADER (an object honouring codesets.loaders.contract.Loader)"] if loader is None else check(module_name, loader)
+        problems = ["LOADER (an object honouring codesets.loaders.contract.Loader)"] if loader is None else check(loader)
         if problems:
             raise CodesetsError(f"loader module {module_name} does not honour the loader contract: it lacks {', '.join(problems)}")
         if loader.source in found:

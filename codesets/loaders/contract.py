@@ -94,7 +94,7 @@ class Loader(Protocol):
         """The bundled sample release, or None."""
 
 
-def check(module_name: str, loader: object) -> list[str]:
+def check(loader: object) -> list[str]:
     """What ``loader`` lacks to honour the contract; empty when it is sound."""
     problems = []
     for name in ("source", "description", "tables"):

@@ -31,7 +31,7 @@ def write_parts(con, writer: Writer, loader, release_id: str, files: dict[str, l
 
     ``files`` names the staged files of each part (their names are the part's source_file values).
     """
-    shapes = shape_columns(con)
+    shapes = shape_columns()
     written: dict[str, list[DataFile]] = {part: [] for part in files}
     for table in loader.tables:
         for part, names in files.items():

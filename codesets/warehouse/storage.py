@@ -321,13 +321,9 @@ def table_view_sql(root: Path, table: str, columns: list[tuple[str, str]], files
     return f"SELECT {names} FROM read_parquet([{paths}])"
 
 
-def shape_columns(con=None) -> dict[str, list[tuple[str, str]]]:
-    """The shared shapes' columns and types, from sql/shapes.sql (read once per process)."""
-    return _shape_columns()
-
-
 @functools.cache
-def _shape_columns() -> dict[str, list[tuple[str, str]]]:
+def shape_columns() -> dict[str, list[tuple[str, str]]]:
+    """The shared shapes' columns and types, from sql/shapes.sql (read once per process)."""
     import duckdb
 
     from codesets.warehouse import sqlfiles
@@ -356,7 +352,7 @@ def _write_generation(con, wh: Warehouse, number: int, catalog_rows: list[dict])
         [FORMAT, str(wh.path), number, __version__],
     )
     catalog.insert(con, catalog_rows)
-    for table, columns in shape_columns(con).items():
+    for table, columns in shape_columns().items():
         files = [d["path"] for row in catalog_rows for d in row["data_files"] if d["table"] == table]
         con.execute(f"CREATE VIEW {_ident(table)} AS {table_view_sql(wh.path, table, columns, sorted(files))}")
         purpose, column_comments = sqlfiles.shape_comments()[table]
@@ -376,7 +372,7 @@ def _point_views_here(con, wh: Warehouse) -> None:
     (root,) = con.execute("SELECT root FROM warehouse_meta").fetchone()
     if root == str(wh.path):
         return
-    shapes = shape_columns(con)
+    shapes = shape_columns()
     for table, columns in shapes.items():
         files = [p for (p,) in con.execute(
             "SELECT d.path FROM release_catalog, UNNEST(data_files) AS t(d) WHERE d.\"table\" = ? ORDER BY 1", [table]

@@ -30,11 +30,15 @@ def test_lookup_agrees_with_translate(real_2018, from_system, to_system):
         sample = codes[::7] + [c for (c,) in con.execute(
             "SELECT DISTINCT source_code FROM gem_combinations WHERE source_system = ?", [from_system]
         ).fetchall()]
-        expected = batch_answers(con, sample, from_system, to_system)
-        lookup = GemLookup(con)
-        for code in sample:
-            got = {(a.kind, a.target_codes, a.scenario, a.alternative) for a in lookup(code, from_system, to_system)}
-            assert got == expected[code], code
+        assert_lookup_agrees(con, sample, from_system, to_system)
+
+
+def assert_lookup_agrees(con, codes, from_system, to_system):
+    expected = batch_answers(con, codes, from_system, to_system)
+    lookup = GemLookup(con)
+    for code in codes:
+        got = {(a.kind, a.target_codes, a.scenario, a.alternative) for a in lookup(code, from_system, to_system)}
+        assert got == expected[code], code
 
 
 def test_typed_answers_for_documented_entries(real_2018):
@@ -77,11 +81,7 @@ def test_lookup_agrees_with_translate_on_the_sample(sample_warehouse, from_syste
             "SELECT DISTINCT source_code FROM gem_map WHERE source_system = ? ORDER BY 1", [from_system]
         ).fetchall()]
         assert codes, "the sample holds every direction"
-        expected = batch_answers(con, codes, from_system, to_system)
-        lookup = GemLookup(con)
-        for code in codes:
-            got = {(a.kind, a.target_codes, a.scenario, a.alternative) for a in lookup(code, from_system, to_system)}
-            assert got == expected[code], code
+        assert_lookup_agrees(con, codes, from_system, to_system)
 
 
 def test_typed_answers_on_the_sample(sample_warehouse):

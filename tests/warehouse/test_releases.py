@@ -161,11 +161,11 @@ def test_the_contract_names_what_a_loader_lacks():
         def claim(self, path):
             return None
 
-    problems = contract.check("codesets.loaders.half", Half())
+    problems = contract.check(Half())
     assert problems == [f"method {m}()" for m in ("effective_from", "model", "stage", "fill", "notes", "sample")]
-    assert contract.check("x", GEMS) == []
+    assert contract.check(GEMS) == []
     bad = type("Bad", (type(GEMS),), {"tables": ("nowhere",), "source": "a b"})()
-    assert len(contract.check("x", bad)) == 2
+    assert len(contract.check(bad)) == 2
 
 
 def test_discovery_refuses_a_module_without_a_loader(monkeypatch):

@@ -229,7 +229,8 @@ def test_damaged_generation_falls_back_to_the_previous_one(warehouse, tmp_path):
     assert data_files(warehouse) == r2_files  # nothing collected while a generation is unreadable
     # once the user moves the damaged file aside, loads build on the intact one
     current.rename(tmp_path / "damaged.duckdb")
-    load(warehouse, "gems", variant(tmp_path, 3), release_id="r3", effective_from=date(2017, 10, 1))
+    with pytest.warns(storage.DamagedGeneration, match="does not exist; reading the previous generation g000001"):
+        load(warehouse, "gems", variant(tmp_path, 3), release_id="r3", effective_from=date(2017, 10, 1))
     assert [r[1] for r in catalog(warehouse)] == ["r1", "r3"]
 
 
