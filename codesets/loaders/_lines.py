@@ -22,6 +22,14 @@ from codesets.errors import SourceError, SystemFailure
 MAX_LINE = 1 << 20  # a record longer than 1 MiB is no record of any official file
 _BLOCK = 1 << 20
 
+# One column, a delimiter that never splits, no quoting: every line as it is, in file order.
+_LINES = f"""
+    SELECT CAST(? AS USMALLINT) AS file_no, CAST(row_number() OVER () AS INTEGER) AS line_no, raw
+    FROM read_csv(?, columns = {{'raw': 'VARCHAR'}}, header = false, auto_detect = false,
+                  delim = '\\x01', quote = '', escape = '', new_line = '\\r\\n',
+                  encoding = 'latin-1', strict_mode = false, max_line_size = {2 * MAX_LINE + 2})
+"""
+
 
 @dataclass(frozen=True)
 class LineFile:
@@ -90,15 +98,6 @@ def head(con, table: str, path: Path, count: int) -> None:
         "FROM (SELECT ? AS lines) AS t, range(1, len(t.lines) + 1) AS r(n)",
         [lines],
     )
-
-
-# One column, a delimiter that never splits, no quoting: every line as it is, in file order.
-_LINES = f"""
-    SELECT CAST(? AS USMALLINT) AS file_no, CAST(row_number() OVER () AS INTEGER) AS line_no, raw
-    FROM read_csv(?, columns = {{'raw': 'VARCHAR'}}, header = false, auto_detect = false,
-                  delim = '\\x01', quote = '', escape = '', new_line = '\\r\\n',
-                  encoding = 'latin-1', strict_mode = false, max_line_size = {2 * MAX_LINE + 2})
-"""
 
 
 def _too_long(path: Path, line: int) -> None:
