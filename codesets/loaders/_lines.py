@@ -14,6 +14,7 @@ ASCII sees a stray byte (``strlen(raw) <> length(raw)``) and can name its column
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +55,8 @@ def inspect(path: Path) -> LineFile:
                     last_newline = offset + block.rfind(b"\n")
                 elif offset + len(block) - last_newline - 1 > MAX_LINE:
                     _too_long(path, newlines + 1)
+                if not block.isascii() and (c1 := _C1.search(block)) is not None:
+                    _not_latin1(path, block, c1.start(), newlines)
                 joined = previous_tail + block
                 carriage = joined.count(b"\r")
                 pairs = joined.count(b"\r\n")
@@ -97,6 +100,22 @@ def head(con, table: str, path: Path, count: int) -> None:
         "CAST(n AS INTEGER) AS line_no, CAST(lines[n] AS VARCHAR) AS raw "
         "FROM (SELECT ? AS lines) AS t, range(1, len(t.lines) + 1) AS r(n)",
         [lines],
+    )
+
+
+# DuckDB's Latin-1 decoder refuses the C1 range (0x80-0x9F), where Windows-1252 keeps its
+# curly quotes and euro sign: such a file is named here, with line and column, not by DuckDB.
+_C1 = re.compile(rb"[\x80-\x9f]")
+
+
+def _not_latin1(path: Path, block: bytes, position: int, newlines_before: int) -> None:
+    line_start = block.rfind(b"\n", 0, position) + 1
+    line = newlines_before + block.count(b"\n", 0, position) + 1
+    column = position - line_start + 1 if line_start or newlines_before == 0 else None
+    where = f"line {line:,}" + (f", column {column}" if column else "")
+    raise SourceError(
+        f"{path}: byte 0x{block[position]:02X} at {where} is not Latin-1 text (Windows-1252?); "
+        "save the file as Latin-1 or UTF-8 without that character"
     )
 
 
