@@ -26,7 +26,13 @@ class SourceUnknown(UsageError):
 
 
 class WarehouseError(CodesetsError):
-    """The warehouse is missing, locked by another writer, or damaged."""
+    """The warehouse's files are damaged or cannot be used as they are."""
+
+    exit_code = 74  # EX_IOERR: what is on disk is wrong, not what was asked
+
+
+class NoWarehouse(UsageError):
+    """The warehouse directory holds no warehouse yet."""
 
 
 class WarehouseBusy(WarehouseError):

@@ -53,6 +53,14 @@ def _escape_char(char: str) -> str:
     return f"\\U{point:08x}"
 
 
+def shown(path, limit: int = 300) -> str:
+    """A file name for a message: one printable line; bytes that are not UTF-8 as \\xNN."""
+    import os
+
+    text = os.fsencode(path).decode("utf-8", errors="backslashreplace")
+    return escape(text, limit).replace("\\\\x", "\\x")
+
+
 def printable(text: str, limit: int = 4000) -> str:
     """A message for the terminal: each line's non-printable characters escaped, nothing else.
 

@@ -47,8 +47,9 @@ def map_codes(
 
     One row per answer: single alternatives, whole combinations (one code per choice list), 'no map' and 'not in GEM' rows, so no code is dropped. Table and CSV output show codes dotted; JSON and NDJSON keep the stored undotted form.
     """
-    from codesets.warehouse.translate import translate
+    from codesets.warehouse.translate import check_request, translate
 
+    check_request(from_system, to_system, method.value, release, as_of)  # before the warehouse is looked at
     con = warehouse(ctx).connect()
     try:
         table = translate(

@@ -10,6 +10,7 @@ import typer
 
 from codesets.cli.common import say, warehouse
 from codesets.errors import LoadRejected, UsageError
+from codesets.text import shown
 
 
 def register(app: typer.Typer) -> None:
@@ -39,10 +40,10 @@ def refresh(
         for note in result.notes:
             say(f"  note: {note}")
     for path, why in report.skipped:
-        say(f"skipped {path}: {why}")
+        say(f"skipped {shown(path)}: {why}")
     for what, error in report.failures:
         say(f"codesets: {what} failed: {error}", err=True)
-    say(f"warehouse: {wh.path}")
+    say(f"warehouse: {shown(wh.path)}")
     if not report.ok:
         raise typer.Exit(max(error.exit_code for _what, error in report.failures))
 

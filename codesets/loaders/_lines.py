@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codesets.errors import SourceError, SystemFailure
+from codesets.text import shown
 
 MAX_LINE = 1 << 20  # a record longer than 1 MiB is no record of any official file
 _BLOCK = 1 << 20
@@ -67,11 +68,11 @@ def inspect(path: Path) -> LineFile:
                 previous_tail = block[-1:]
                 offset += len(block)
     except OSError as exc:
-        raise SystemFailure(f"cannot read {path}: {exc.strerror}") from None
+        raise SystemFailure(f"cannot read {shown(path)}: {exc.strerror}") from None
     if previous_tail == b"\r":
-        raise SourceError(f"{path}: the file ends with a carriage return alone; save it with LF or CRLF line endings")
+        raise SourceError(f"{shown(path)}: the file ends with a carriage return alone; save it with LF or CRLF line endings")
     if offset == 0:
-        raise SourceError(f"{path}: the file is empty")
+        raise SourceError(f"{shown(path)}: the file is empty")
     ending = "none" if newlines == 0 else "CRLF" if crlf == newlines else "LF" if crlf == 0 else "mixed"
     lines = newlines + (0 if previous_tail == b"\n" else 1)
     return LineFile(path, lines, ending)
@@ -114,13 +115,13 @@ def _not_latin1(path: Path, block: bytes, position: int, newlines_before: int) -
     column = position - line_start + 1 if line_start or newlines_before == 0 else None
     where = f"line {line:,}" + (f", column {column}" if column else "")
     raise SourceError(
-        f"{path}: byte 0x{block[position]:02X} at {where} is not Latin-1 text (Windows-1252?); "
+        f"{shown(path)}: byte 0x{block[position]:02X} at {where} is not Latin-1 text (Windows-1252?); "
         "save the file as Latin-1 or UTF-8 without that character"
     )
 
 
 def _too_long(path: Path, line: int) -> None:
-    raise SourceError(f"{path}: line {line:,} is longer than {MAX_LINE:,} bytes; this is not a file of records")
+    raise SourceError(f"{shown(path)}: line {line:,} is longer than {MAX_LINE:,} bytes; this is not a file of records")
 
 
 def _lone_carriage_return(path: Path, joined: bytes, newlines_before: int, tail: int) -> None:
@@ -132,6 +133,6 @@ def _lone_carriage_return(path: Path, joined: bytes, newlines_before: int, tail:
         position += 1
     line = newlines_before + joined.count(b"\n", 0, position) + 1 - (1 if tail and joined[:1] == b"\n" else 0)
     raise SourceError(
-        f"{path}: line {line:,} holds a carriage return that does not end the line; "
+        f"{shown(path)}: line {line:,} holds a carriage return that does not end the line; "
         "save the file with LF or CRLF line endings"
     )

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from codesets import codes
 from codesets.errors import SourceError
+from codesets.text import shown
 from codesets.loaders import _lines
 from codesets.loaders.contract import Claim, Sample, StagedFile
 from codesets.warehouse import sqlfiles
@@ -74,7 +75,7 @@ class GemsLoader:
         files, directions = [], []
         for part, paths in parts.items():
             if len(paths) > 1:
-                names = " and ".join(str(p) for p in paths)
+                names = " and ".join(shown(p) for p in paths)
                 raise SourceError(
                     f"{names} both hold the {part} GEM; a release has one file per direction: "
                     "load them as separate releases"

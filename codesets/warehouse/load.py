@@ -20,7 +20,7 @@ from pathlib import Path
 from codesets import __version__, loaders
 from codesets.errors import LoadRejected, SourceError, SystemFailure, UsageError
 from codesets.loaders.contract import NAME, Claim, StagedFile
-from codesets.text import aligned
+from codesets.text import aligned, shown
 from codesets.warehouse import catalog, checks, publish, storage
 from codesets.warehouse.catalog import LoadResult, PartResult
 from codesets.warehouse.storage import Warehouse
@@ -101,8 +101,15 @@ def load(
             if part_result.status == "loaded":
                 part_result.rows = sum(d.rows for d in written[part_result.part])
         # still under the lock, so PATH/tmp is this load's to spill into
-        with warehouse.connect(spill_memory=DIFF_MEMORY) as con:
-            changes = catalog.changes(con, source, release)
+        try:
+            with warehouse.connect(spill_memory=DIFF_MEMORY) as con:
+                changes = catalog.changes(con, source, release)
+        except BaseException as exc:  # published already: an interrupt here only cuts the report short
+            if not isinstance(exc, KeyboardInterrupt) and not str(exc).strip().endswith("Query interrupted"):
+                raise
+            changes = {}
+            result.notes.append("interrupted while comparing with the previous release; the release is "
+                                "published (the view release_changes has the comparison)")
     for part_result in result.parts:
         if part_result.status == "loaded" and part_result.part in changes:
             part_result.previous_release_id, part_result.rows_added, part_result.rows_removed = changes[part_result.part]
@@ -232,15 +239,15 @@ def _existing(files) -> list[Path]:
         try:
             str(path).encode("utf-8")
         except UnicodeEncodeError:
-            raise UsageError(f"{path}: the file name is not UTF-8; rename the file (rows are traced by name)") from None
+            raise UsageError(f"{shown(path)}: the file name is not UTF-8; rename the file (rows are traced by name)") from None
         if not path.exists():
-            raise UsageError(f"{path}: no such file")
+            raise UsageError(f"{shown(path)}: no such file")
         if not path.is_file():
-            raise UsageError(f"{path}: not a file; name the files of the release, not a folder")
+            raise UsageError(f"{shown(path)}: not a file; name the files of the release, not a folder")
     seen: dict[str, Path] = {}
     for path in paths:
         if path.name in seen:
-            raise UsageError(f"{seen[path.name]} and {path} share a name; rows are traced by file name, so rename one")
+            raise UsageError(f"{shown(seen[path.name])} and {shown(path)} share a name; rows are traced by file name, so rename one")
         seen[path.name] = path
     return paths
 
@@ -249,9 +256,9 @@ def _claim(loader, path: Path) -> Claim:
     try:
         claim = loader.claim(path)
     except OSError as exc:
-        raise SystemFailure(f"cannot read {path}: {exc.strerror}") from None
+        raise SystemFailure(f"cannot read {shown(path)}: {exc.strerror}") from None
     if claim is None:
-        raise SourceError(f"{path}: does not look like a {loader.source} file ({loader.description})")
+        raise SourceError(f"{shown(path)}: does not look like a {loader.source} file ({loader.description})")
     return claim
 
 
@@ -259,14 +266,14 @@ def _sha256(path: Path) -> str:
     try:
         return catalog.file_sha256(path)
     except OSError as exc:
-        raise SystemFailure(f"cannot read {path}: {exc.strerror}") from None
+        raise SystemFailure(f"cannot read {shown(path)}: {exc.strerror}") from None
 
 
 def _release_of(paths: list[Path], claims: dict[Path, Claim]) -> str:
     ids = {claims[p].release_id for p in paths}
     if len(ids) == 1 and None not in ids:
         return ids.pop()
-    names = ", ".join(p.name for p in paths)
+    names = ", ".join(shown(p.name) for p in paths)
     raise UsageError(f"cannot tell the release of {names} from the file names: pass --release ID")
 
 
@@ -275,7 +282,7 @@ def _rejected(con, warehouse: Warehouse, source: str, release: str, count: int) 
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     path = warehouse.rejects_dir / f"{source}-{release}-{stamp}.csv"
     con.execute(
-        f"COPY (SELECT file, line, \"column\", {_sql_escaped('value')} AS value, rule FROM check_results "
+        f"COPY (SELECT {_sql_escaped('file')} AS file, line, \"column\", {_sql_escaped('value')} AS value, rule FROM check_results "
         f"WHERE NOT note ORDER BY file, line, \"column\", rule) TO '{_path(path)}' (HEADER, DELIMITER ',')"
     )
     shown = checks.report_rows(con, SHOWN_REJECTS)

@@ -12,6 +12,7 @@ def run_sql(warehouse: Warehouse, sql: str, params=None, timeout: float | None =
     ``sandbox.run`` refuses anything but a query; ``warehouse.connect()`` hands over a
     read-only connection already confined by ``sandbox.lock_down`` to the warehouse's files.
     """
+    sandbox.check_statement(sql)  # a refused statement is said before the warehouse is looked at
     with warehouse.connect() as con:
         return sandbox.run(con, sql, params=params, timeout=timeout)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from codesets import loaders
 from codesets.errors import CodesetsError, UsageError
+from codesets.text import shown
 from codesets.warehouse.catalog import LoadResult
 from codesets.warehouse.load import load
 from codesets.warehouse.storage import Warehouse
@@ -54,7 +55,7 @@ def _load_one(report, warehouse, source, files, release, effective_from, sample=
 def _discover(directory: Path, report: RefreshReport) -> dict[tuple[str, str], list[Path]]:
     """Group the files under ``directory`` by (source, release), asking every loader of each file."""
     if not directory.is_dir():
-        raise UsageError(f"{directory}: not a directory; name the folder that holds the source files")
+        raise UsageError(f"{shown(directory)}: not a directory; name the folder that holds the source files")
     available = loaders.available()
     groups: dict[tuple[str, str], list[Path]] = {}
     for path in sorted(p for p in directory.rglob("*") if p.is_file()):
@@ -77,7 +78,7 @@ def _discover(directory: Path, report: RefreshReport) -> dict[tuple[str, str], l
                 claims[source] = claim
         if len(claims) > 1:
             names = " and ".join(sorted(claims))
-            report.skipped.append((path, f"claimed by {names}: load it with `codesets load SOURCE {path}`"))
+            report.skipped.append((path, f"claimed by {names}: load it with `codesets load SOURCE {shown(path)}`"))
         elif claims:
             (source, claim), = claims.items()
             if claim.release_id is None:

@@ -37,7 +37,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from codesets import __version__
-from codesets.errors import ConfigError, SystemFailure, WarehouseBusy, WarehouseError
+from codesets.errors import ConfigError, NoWarehouse, SystemFailure, WarehouseBusy, WarehouseError
+from codesets.text import shown
 
 FORMAT = 2  # 1: one DuckDB file per generation holding all data (codesets 0.1)
 STORAGE_VERSION = "v1.5.0"  # the oldest DuckDB that must open a generation (duckdb-cli 1.5.x)
@@ -104,8 +105,8 @@ class Warehouse:
         """The newest intact generation, opened read-only, and its path."""
         current = self.current()
         if current is None:
-            raise WarehouseError(
-                f"no warehouse at {self.path}: run `codesets refresh --sample` or "
+            raise NoWarehouse(
+                f"no warehouse at {shown(self.path)}: run `codesets refresh --sample` or "
                 "`codesets refresh DIR` first, or point --warehouse/CODESETS_WAREHOUSE at one"
             )
         if not current.exists():
@@ -122,11 +123,14 @@ class Warehouse:
                 continue
             warnings.warn(
                 DamagedGeneration(f"{problem}; reading the previous generation {older.name} instead "
-                                  "(the next refresh publishes a new one)"),
+                                  f"(loads are refused until that file is moved out of {shown(self.generations)})"),
                 stacklevel=3,
             )
             return con, older
-        raise WarehouseError(f"{problem}, and no older generation is intact: rebuild the warehouse with `codesets refresh`")
+        raise WarehouseError(
+            f"{problem}, and no older generation is intact: move every file out of {shown(self.generations)} "
+            "(the data files stay), then load the releases again"
+        )
 
     @contextlib.contextmanager
     def writer(self) -> Iterator[Writer]:
@@ -193,12 +197,13 @@ class Writer:
                 back = f"go back to {older[-1]} (releases published after it must be loaded again)" if older else (
                     "start an empty warehouse (its releases must be loaded again)")
                 raise WarehouseError(
-                    f"{problem}; nothing was loaded. Move that file out of {wh.generations} to {back}, then load again"
+                    f"{problem}; nothing was changed. Move that file out of {shown(wh.generations)} to {back}, "
+                    "then run the command again"
                 )
         elif not list(wh.generations.glob("g*.duckdb")):
             return []  # every generation was removed by hand: start anew
         else:
-            con, _path = wh._open_readable()
+            con, _path = wh._open_readable()  # the current one was moved aside: build on the newest intact
         try:
             cursor = con.execute("SELECT * FROM release_catalog")
             names = [d[0] for d in cursor.description]
@@ -245,7 +250,7 @@ class Writer:
         self.published = final
         try:
             self._collect_garbage()
-        except (OSError, duckdb.Error):
+        except (OSError, duckdb.Error, KeyboardInterrupt):
             pass  # published; what could not be collected now, the next writer collects
         return final
 
@@ -408,7 +413,7 @@ def _check_format(con, path: Path) -> None:
         (fmt,) = con.execute("SELECT format FROM warehouse_meta").fetchone()
     except duckdb.CatalogException:
         con.close()
-        raise WarehouseError(
+        raise ConfigError(
             f"{path} was written by codesets 0.1 (one database file per generation); this version keeps "
             "data in Parquet files: move the warehouse aside and build it again with `codesets refresh`"
         ) from None

@@ -72,10 +72,7 @@ def translate(
     release whose window covers that date of service; by default each direction uses its
     current release. Columns are listed in ``COLUMNS``.
     """
-    _check_request(from_system, to_system, method)
-    if release is not None and as_of is not None:
-        raise QueryError("give either a release or an as-of date, not both")
-    as_of = _as_date(as_of)
+    as_of = check_request(from_system, to_system, method, release, as_of)
     directions = [(from_system, to_system), (to_system, from_system)]
     needed = {"forward": directions[:1], "backward": directions[1:]}.get(method, directions)
     # Backward answers come from the to->from GEM alone, but the from->to GEM (when loaded)
@@ -104,7 +101,15 @@ def translate(
         con.unregister(name)
 
 
-def _check_request(from_system: str, to_system: str, method: str) -> None:
+def check_request(from_system: str, to_system: str, method: str, release=None, as_of=None) -> _dt.date | None:
+    """Refuse a malformed request (QueryError, naming the fix); return the as-of date parsed."""
+    _check_systems(from_system, to_system, method)
+    if release is not None and as_of is not None:
+        raise QueryError("give either a release or an as-of date, not both")
+    return _as_date(as_of)
+
+
+def _check_systems(from_system: str, to_system: str, method: str) -> None:
     for flag, system in (("from", from_system), ("to", to_system)):
         if system not in codes.GEM_SYSTEMS:
             raise QueryError(

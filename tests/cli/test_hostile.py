@@ -21,12 +21,12 @@ def test_file_names_cannot_reach_the_terminal_as_control_codes(tmp_path):
     folder.mkdir()
     evil = folder / "esc\x1b[31mRED\x1b]0;pwned\x07_2019_I9gem.txt"
     evil.write_text(I9.read_text().replace("11511 B395", "11511 b395"))  # a quirk note names the file
-    (folder / "skip\x1b[31mme.txt").write_text("not a GEM\n")
+    (folder / "skip\x1b[31mme\nnext.txt").write_text("not a GEM\n")
     result = run("refresh", folder, warehouse=tmp_path / "wh")
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.output and "\x07" not in result.output
     assert "esc\\x1b[31mRED\\x1b]0;pwned\\x07_2019_I9gem.txt" in result.output
-    assert "skipped" in result.output and "skip\\x1b[31mme.txt" in result.output
+    assert "skipped" in result.output and "skip\\x1b[31mme\\x0anext.txt" in result.output
 
 
 def test_a_file_name_that_is_not_utf8_is_refused_by_name(tmp_path):
@@ -124,3 +124,29 @@ def test_refresh_loads_the_good_releases_and_exits_65_for_a_bad_one(tmp_path):
     assert "2019" in run("releases", "--format", "csv", "--columns", "release_id", warehouse=wh).output
     again = run("refresh", folder, warehouse=wh)
     assert again.exit_code == 65 and "unchanged" in again.output
+
+
+def test_arguments_are_checked_before_the_warehouse(tmp_path):
+    nowhere = tmp_path / "nowhere"
+    bad_system = run("map", "250", "--from", "icd9cm", "--to", "nope", warehouse=nowhere)
+    assert bad_system.exit_code == 2 and "unknown code system 'nope'" in bad_system.output
+    two = run("sql", "SELECT 1; SELECT 2", warehouse=nowhere)
+    assert two.exit_code == 2 and "2 statements" in two.output
+    missing = run("releases", warehouse=nowhere)
+    assert missing.exit_code == 2 and "no warehouse at" in missing.output
+    assert not nowhere.exists()
+
+
+def test_every_generation_damaged_names_a_way_out_that_works(tmp_path):
+    wh = tmp_path / "wh"
+    assert run("load", "gems", I9, "--release", "r1", "--effective-from", "2020-10-01", warehouse=wh).exit_code == 0
+    for generation in (wh / "generations").glob("g*.duckdb"):
+        generation.write_bytes(b"garbage" * 1000)
+    read = run("releases", warehouse=wh)
+    assert read.exit_code == 74 and "move every file out of" in read.output
+    refused = run("load", "gems", I9, "--release", "r2", "--effective-from", "2021-10-01", warehouse=wh)
+    assert refused.exit_code == 74 and "Move that file out of" in refused.output
+    for generation in (wh / "generations").glob("g*.duckdb"):  # the way out the messages name
+        generation.rename(tmp_path / generation.name)
+    again = run("load", "gems", I9, "--release", "r1", "--effective-from", "2020-10-01", warehouse=wh)
+    assert again.exit_code == 0 and "loaded 7 rows" in again.output

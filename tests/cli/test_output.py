@@ -286,6 +286,7 @@ def test_map_shows_codes_dotted_in_table_and_csv_only(monkeypatch, fmt, source, 
     from codesets.cli import map as map_cmd
 
     translate = types.ModuleType("codesets.warehouse.translate")
+    translate.check_request = lambda *args: None
     translate.translate = lambda con, codes, f, t, **kw: pa.table({
         "input": ["r65.21"], "source_code": ["R6521"], "kind": ["combination"],
         "target_codes": [["78552", "99592"]], "release_id": ["2018"],

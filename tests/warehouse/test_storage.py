@@ -12,7 +12,7 @@ from datetime import date
 
 import pytest
 
-from codesets.errors import ConfigError, LoadRejected, WarehouseBusy, WarehouseError
+from codesets.errors import ConfigError, LoadRejected, NoWarehouse, WarehouseBusy, WarehouseError
 from codesets.loaders.gems import LOADER as GEMS
 from codesets.warehouse import storage
 from codesets.warehouse.load import drop, load
@@ -51,7 +51,7 @@ def catalog(wh: Warehouse):
 
 
 def test_empty_warehouse_says_how_to_start(warehouse):
-    with pytest.raises(WarehouseError, match="refresh --sample"):
+    with pytest.raises(NoWarehouse, match="refresh --sample"):
         warehouse.connect()
 
 
@@ -261,7 +261,7 @@ def test_generation_from_an_older_codesets_is_named(warehouse):
     old = warehouse.generations / "g000001.duckdb"
     duckdb.connect(str(old)).close()
     warehouse.current_link.symlink_to(old.relative_to(warehouse.path))
-    with pytest.raises(WarehouseError, match="written by codesets 0.1"):
+    with pytest.raises(ConfigError, match="written by codesets 0.1"):
         warehouse.connect()
 
 
