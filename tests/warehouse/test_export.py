@@ -25,7 +25,7 @@ import pytest
 from typer.testing import CliRunner
 
 from codesets.errors import ConfigError, SystemFailure, WarehouseError
-from codesets.warehouse import export
+from codesets.warehouse import export, export_folder
 from codesets.warehouse.export import MARKER, export_parquet
 from tests.conftest import ROOT
 
@@ -248,7 +248,7 @@ def test_a_previous_export_is_replaced_whole(wh, wh2, out, monkeypatch, exchange
     export_parquet(wh, out)
     assert (out / "only_2018").is_dir()
     if not exchange:
-        monkeypatch.setattr(export, "_exchange", lambda a, b: False)
+        monkeypatch.setattr(export_folder, "_exchange", lambda a, b: False)
 
     result = export_parquet(wh2, out)
 
@@ -375,7 +375,7 @@ def test_an_exception_mid_export_leaves_dir_byte_identical(wh, wh2, out, monkeyp
 def test_a_failing_rename_during_the_swap_leaves_dir_byte_identical(wh, wh2, out, monkeypatch):
     export_parquet(wh, out)
     before = snapshot(out)
-    monkeypatch.setattr(export, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(export_folder, "_exchange", lambda a, b: False)
     real_rename = os.rename
 
     def rename(src, dst):
