@@ -224,7 +224,7 @@ def test_damaged_generation_falls_back_to_the_previous_one(warehouse, tmp_path):
     con.close()
     # a writer does not build on the older generation behind the user's back: r2 would vanish
     r2_files = data_files(warehouse)
-    with pytest.raises(WarehouseError, match=f"Move that file out of .* to go back to g000001"):
+    with pytest.raises(WarehouseError, match="Move that file out of .* to go back to g000001"):
         load(warehouse, "gems", variant(tmp_path, 3), release_id="r3", effective_from=date(2017, 10, 1))
     assert data_files(warehouse) == r2_files  # nothing collected while a generation is unreadable
     # once the user moves the damaged file aside, loads build on the intact one
