@@ -24,8 +24,8 @@ def sql(
 ) -> None:
     """Run one read-only QUERY (SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN)
     against the views (releases, gem_map, gem_combinations, ...). Ctrl-C stops it at once."""
-    from codesets.warehouse.query import run_sql
+    from codesets.warehouse.query import stream_sql
 
-    # Ctrl-C: run_sql stops the query and re-raises KeyboardInterrupt; app.py prints
+    # Ctrl-C: the stream stops the query and re-raises KeyboardInterrupt; app.py prints
     # "codesets: interrupted" and exits 130.
-    render(run_sql(warehouse(ctx), query, timeout=timeout), fmt, columns=columns)
+    render(stream_sql(warehouse(ctx), query, timeout=timeout), fmt, columns=columns)

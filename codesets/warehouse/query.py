@@ -17,6 +17,16 @@ def run_sql(warehouse: Warehouse, sql: str, params=None, timeout: float | None =
         return sandbox.run(con, sql, params=params, timeout=timeout)
 
 
+def stream_sql(warehouse: Warehouse, sql: str, params=None, timeout: float | None = None):
+    """Run one read-only query; return a pyarrow RecordBatchReader, read batch by batch.
+
+    The connection stays open until the reader is read to the end or closed.
+    """
+    sandbox.check_statement(sql)
+    con = warehouse.connect()
+    return sandbox.stream(con, sql, params=params, timeout=timeout, on_close=con.close)
+
+
 def releases(warehouse: Warehouse):
     """The releases with their parts and what each changed, oldest first per source."""
     return run_sql(warehouse, sqlfiles.query("release_listing"))

@@ -13,6 +13,7 @@ Two fences, because neither holds alone:
 from __future__ import annotations
 
 import os
+import queue
 import threading
 import time
 
@@ -77,86 +78,137 @@ def lock_down(con, allowed_directories: list[str], temp_directory: str | None = 
 
 
 def run(con, sql: str, params=None, timeout: float | None = None):
-    """Run the one query in ``sql`` on ``con``; return a pyarrow Table.
+    """Run the one query in ``sql`` on ``con``; return a pyarrow Table (see ``stream``)."""
+    return stream(con, sql, params, timeout).read_all()
 
-    Stops the query after ``timeout`` seconds (QueryTimeout). Ctrl-C stops it at once and
-    re-raises KeyboardInterrupt.
+
+def stream(con, sql: str, params=None, timeout: float | None = None, batch_rows: int = 10_000, on_close=None):
+    """Run the one query in ``sql`` on ``con``; return a pyarrow RecordBatchReader.
+
+    The result arrives batch by batch, so printing a million rows never holds them all.
+    Errors in planning the query are raised here, before any row; an error later is raised
+    while reading. ``timeout`` bounds the whole query, reading included (QueryTimeout).
+    Ctrl-C stops it at once and re-raises KeyboardInterrupt. ``on_close`` is called once the
+    query has stopped and the reader is done (or was never handed out), e.g. to close ``con``.
     """
-    import duckdb
+    import pyarrow as pa
 
     if timeout is not None and not timeout > 0:
         raise QueryError(f"timeout must be a number of seconds above 0, not {timeout}")
     statement = check_statement(sql)
-    outcome: dict = {}
-    done = threading.Event()
-
-    def work() -> None:
-        try:
-            outcome["table"] = con.sql(statement, params=params).to_arrow_table()
-        except BaseException as exc:  # handed to the waiting thread, which raises it
-            outcome["error"] = exc
-        finally:
-            done.set()
-
-    # DuckDB does not look at Python's signal flag while a query runs, so Ctrl-C in the
-    # thread running it would wait for the query to end. The query runs in a worker and
-    # this thread waits, where KeyboardInterrupt lands at once. It waits on an Event, not
-    # Thread.join: a join broken by Ctrl-C marks a live thread dead (CPython gh-90882).
-    threading.Thread(target=work, name="codesets-query", daemon=True).start()
+    query = _Query(con, statement, params, batch_rows, on_close)
+    deadline = None if timeout is None else time.monotonic() + timeout
     try:
-        finished = _wait(done, None if timeout is None else time.monotonic() + timeout)
-    except KeyboardInterrupt:
-        _stop(con, done)
+        schema = query.next(deadline, timeout)
+    except BaseException:
+        query.stop()
         raise
-    if not finished:
-        _stop(con, done)
-    if "table" in outcome:  # finished, perhaps just as the time ran out
-        return outcome["table"]
-    exc = outcome["error"]
-    if not finished and isinstance(exc, duckdb.InterruptException):
-        raise QueryTimeout(
-            f"query stopped after {timeout:g} s (its time limit); narrow it with WHERE or LIMIT, "
-            "or allow more time (codesets sql --timeout SECONDS)"
-        ) from None
+    return pa.RecordBatchReader.from_batches(schema, query.batches(deadline, timeout))
+
+
+class _Query:
+    """One query run by a worker thread that hands its batches over through a short queue.
+
+    DuckDB does not look at Python's signal flag while a query runs, so Ctrl-C in the thread
+    running it would wait for the query to end. The query runs in a worker and this thread
+    waits, in short slices, where KeyboardInterrupt lands at once. The queue holds a few
+    batches: the worker waits when the reader is slower, so memory stays bounded.
+    """
+
+    _END = object()
+
+    def __init__(self, con, statement: str, params, batch_rows: int, on_close=None):
+        self.con = con
+        self.on_close = on_close
+        self.items: queue.Queue = queue.Queue(maxsize=4)
+        self.stopping = threading.Event()
+        self.done = threading.Event()
+        threading.Thread(target=self._work, args=(statement, params, batch_rows),
+                         name="codesets-query", daemon=True).start()
+
+    def _work(self, statement, params, batch_rows) -> None:
+        try:
+            reader = self.con.sql(statement, params=params).to_arrow_reader(batch_rows)
+            self._put(reader.schema)
+            for batch in reader:
+                if not self._put(batch):
+                    return
+            self._put(self._END)
+        except BaseException as exc:  # handed to the reading thread, which raises it
+            self._put(exc)
+        finally:
+            self.done.set()
+
+    def _put(self, item) -> bool:
+        while not self.stopping.is_set():
+            try:
+                self.items.put(item, timeout=_TICK)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def next(self, deadline, timeout):
+        """The next item from the worker; raises what the worker raised, or on the deadline."""
+        while True:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                self.stop()
+                raise QueryTimeout(
+                    f"query stopped after {timeout:g} s (its time limit); narrow it with WHERE or LIMIT, "
+                    "or allow more time (codesets sql --timeout SECONDS)"
+                )
+            try:
+                item = self.items.get(timeout=_TICK if left is None else min(_TICK, left))
+            except queue.Empty:
+                continue
+            except KeyboardInterrupt:
+                self.stop()
+                raise
+            if isinstance(item, BaseException):
+                raise _translated(item)
+            return item
+
+    def batches(self, deadline, timeout):
+        try:
+            while (item := self.next(deadline, timeout)) is not self._END:
+                yield item
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        # interrupt() reaches only a query already running; one just starting would miss it, so
+        # ask until the worker is out. Closing a connection while a query runs on it aborts the
+        # whole process (DuckDB 2.0), so a second Ctrl-C does not cut this short.
+        self.stopping.set()
+        while not self.done.is_set():
+            self.con.interrupt()
+            try:
+                self.done.wait(_TICK)
+            except KeyboardInterrupt:
+                pass
+        if self.on_close is not None:
+            on_close, self.on_close = self.on_close, None
+            on_close()
+
+
+def _translated(exc: BaseException) -> BaseException:
+    """A DuckDB error as ours, one line; anything else as it is."""
+    import duckdb
+
     if isinstance(exc, duckdb.Error):
         first = _first_line(exc)
         if ".parquet" in first and any(word in first for word in _DAMAGED_DATA):
-            raise WarehouseError(
+            return WarehouseError(
                 f"a data file of the warehouse cannot be read ({first}); "
                 "`codesets drop` the release it belongs to and load it again"
-            ) from None
-        raise QueryError(first + _HINTS.get(type(exc).__name__, "")) from None
-    raise exc
+            )
+        return QueryError(first + _HINTS.get(type(exc).__name__, ""))
+    return exc
 
 
 # What DuckDB says of a Parquet file that is missing, cut short or overwritten.
 _DAMAGED_DATA = ("No files found", "too small to be a Parquet file", "No magic bytes", "No such file", "corrupt")
-
-
-def _wait(done: threading.Event, deadline: float | None) -> bool:
-    """True when the query is done, False at the deadline.
-
-    Waits in short slices: Python runs signal handlers only between waits, and a SIGINT the
-    kernel hands to one of DuckDB's threads does not wake a wait in this one.
-    """
-    while True:
-        left = None if deadline is None else deadline - time.monotonic()
-        if left is not None and left <= 0:
-            return False
-        if done.wait(_TICK if left is None else min(_TICK, left)):
-            return True
-
-
-def _stop(con, done: threading.Event) -> None:
-    # interrupt() reaches only a query already running; one just starting would miss it, so
-    # ask until the worker is out. Closing a connection while a query runs on it aborts the
-    # whole process (DuckDB 2.0), so a second Ctrl-C does not cut this short.
-    while not done.is_set():
-        con.interrupt()
-        try:
-            done.wait(_TICK)
-        except KeyboardInterrupt:
-            pass
 
 
 def _refusal(statement) -> str | None:
