@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import time
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -195,14 +196,12 @@ def _effective_from(loader, release: str, given: date | None, published: list[di
 
 
 def _catalog_row(source, release, part, start, sample, digests, staged: list[StagedFile], files) -> dict:
-    mine = [s for s in staged if s.part == part]
-    by_name = {p.name: p for p in digests}
-    records = []
-    for info in mine:
-        path = by_name[info.name]
-        records.append(catalog.file_record(
-            StagedFile(info.name, part, info.rows, info.kind, info.line_ending, digests[path], path.stat().st_size)
-        ))
+    by_name = {path.name: path for path in digests}
+    records = [
+        catalog.file_record(replace(info, sha256=digests[by_name[info.name]], bytes=by_name[info.name].stat().st_size))
+        for info in staged
+        if info.part == part
+    ]
     return {
         "source": source,
         "release_id": release,
