@@ -53,6 +53,7 @@ CREATE TABLE edits (
     setting            VARCHAR NOT NULL,  -- practitioner, outpatient_hospital
     column1_code       VARCHAR NOT NULL,  -- column 1 (comprehensive) code
     column2_code       VARCHAR NOT NULL,  -- column 2 (component) code
+    prior_1996         BOOLEAN,           -- '*' in the file: the edit existed before 1996
     effective_date     DATE    NOT NULL,  -- first date of service the edit applies to
     deletion_date      DATE,              -- NULL for '*' (not deleted)
     modifier_indicator VARCHAR NOT NULL,  -- 0, 1 or 9
@@ -70,6 +71,7 @@ CREATE TABLE limits (
     code         VARCHAR NOT NULL,  -- canonical code
     mue_value    INTEGER NOT NULL,  -- most units of service allowed
     mai          UTINYINT,          -- MUE adjudication indicator 1, 2 or 3
+    mai_text     VARCHAR,  -- the indicator as the file states it, e.g. '2 Date of Service Edit: Policy'
     rationale    VARCHAR,  -- CMS rationale text
     source_file  VARCHAR NOT NULL,  -- file the row came from
     line_no      INTEGER NOT NULL  -- line of source_file

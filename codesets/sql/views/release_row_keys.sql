@@ -23,11 +23,11 @@ SELECT source, part, release_id,
 FROM codes
 UNION ALL
 SELECT source, part, release_id,
-    hash(setting, column1_code, column2_code, effective_date, deletion_date, modifier_indicator, rationale),
+    hash(setting, column1_code, column2_code, prior_1996, effective_date, deletion_date, modifier_indicator, rationale),
     source_file, line_no
 FROM edits
 UNION ALL
 SELECT source, part, release_id,
-    hash(service_type, code, mue_value, mai, rationale),
+    hash(service_type, code, mue_value, mai, mai_text, rationale),
     source_file, line_no
 FROM limits
