@@ -45,7 +45,7 @@ CREATE TABLE codes (
     line_no           INTEGER NOT NULL  -- line of source_file
 );
 
--- edits: pairs of codes that conflict (NCCI procedure-to-procedure edits).
+-- edits: pairs of codes that conflict (NCCI procedure-to-procedure edits), stored cumulatively: each release holds the rows it published first, and row_runs says which rows make each release (view edits_published).
 CREATE TABLE edits (
     source             VARCHAR NOT NULL,  -- loader that read the file, e.g. 'gems'
     release_id         VARCHAR NOT NULL,  -- release the row belongs to
@@ -75,4 +75,17 @@ CREATE TABLE limits (
     rationale    VARCHAR,  -- CMS rationale text
     source_file  VARCHAR NOT NULL,  -- file the row came from
     line_no      INTEGER NOT NULL  -- line of source_file
+);
+
+-- row_runs: which lines make each release of a cumulative shape (edits): runs of consecutive lines, each pointing at the lines of the release that first published those rows.
+CREATE TABLE row_runs (
+    source             VARCHAR NOT NULL,  -- loader that read the files
+    release_id         VARCHAR NOT NULL,  -- the release the run belongs to
+    part               VARCHAR NOT NULL,  -- part of the release, e.g. practitioner
+    source_file        VARCHAR NOT NULL,  -- file of this release the lines are in
+    first_line         INTEGER NOT NULL,  -- first line of the run in source_file
+    line_count         INTEGER NOT NULL,  -- consecutive lines in the run
+    origin_release_id  VARCHAR NOT NULL,  -- release that first published these rows (may be this one)
+    origin_source_file VARCHAR NOT NULL,  -- its file
+    origin_first_line  INTEGER NOT NULL  -- line of origin_source_file holding the run's first row
 );

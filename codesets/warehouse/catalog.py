@@ -98,18 +98,24 @@ def insert(con, rows: list[dict]) -> None:
     )
 
 
-def changes(con, source: str, release_id: str) -> dict[str, tuple[str | None, int | None, int | None]]:
+def changes(con, source: str, release_id: str, known=None) -> dict[str, tuple[str | None, int | None, int | None]]:
     """Per part of a release: the release it follows and the rows added and removed.
 
     The same comparison as the view release_changes, for one release: only the rows of the
     two releases of each part are read, so its cost does not grow with the history.
+    ``known`` holds (compared release, added, removed) a load already counted for a part;
+    it is used when the compared release is the one the part follows.
     """
     found = {}
+    known = known or {}
     for part, previous in con.execute(
         "SELECT part, previous_release_id FROM release_parts "
         "WHERE source = ? AND release_id = ? AND previous_release_id IS NOT NULL",
         [source, release_id],
     ).fetchall():
+        if part in known and known[part][0] == previous:
+            found[part] = known[part]
+            continue
         added, removed = con.execute(sqlfiles.query("part_changes"), [source, part, release_id, previous]).fetchone()
         found[part] = (previous, added, removed)
     return found

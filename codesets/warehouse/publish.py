@@ -26,18 +26,37 @@ class DataFile:
     rows: int
 
 
-def write_parts(con, writer: Writer, loader, release_id: str, files: dict[str, list[str]]) -> dict[str, list[DataFile]]:
-    """Write each part's rows of each shared table the loader fills; return the files by part.
+CUMULATIVE = ("edits",)  # stored as what each release changed: codesets.warehouse.history
 
-    ``files`` names the staged files of each part (their names are the part's source_file values).
+
+def write_parts(con, writer: Writer, loader, release_id: str, files: dict[str, list[str]],
+                published: list[dict], effective_from) -> tuple[dict[str, list[DataFile]], dict[str, int], dict]:
+    """Write each part's rows of each shared table the loader fills.
+
+    ``files`` names the staged files of each part (their names are the part's source_file
+    values); ``published`` is the source's catalog, where a cumulative shape finds the release
+    to reuse rows from. Returns the data files by part, the rows each part publishes, and the
+    history figures of each cumulative part.
     """
+    from codesets.warehouse import history
+
     shapes = shape_columns()
     written: dict[str, list[DataFile]] = {part: [] for part in files}
+    rows_by_part: dict[str, int] = {part: 0 for part in files}
+    figures: dict[str, history.Written] = {}
     for table in loader.tables:
         for part, names in files.items():
             select = _shaped(con, loader, table, shapes[table], {
                 "source": [loader.source], "release_id": [release_id], "part": [part], "source_file": names,
             })
+            if table in CUMULATIVE:
+                base = history.nearest_base(published, part, effective_from)
+                data_files, figures[part] = history.write_part(
+                    con, writer, select, shapes[table], loader.source, release_id, part, base, _literal
+                )
+                written[part] += data_files
+                rows_by_part[part] += figures[part].rows
+                continue
             tmp, final = writer.data_file(table, loader.source, release_id, part)
             try:
                 (rows,) = con.execute(
@@ -48,7 +67,8 @@ def write_parts(con, writer: Writer, loader, release_id: str, files: dict[str, l
                 tmp.unlink(missing_ok=True)
                 raise
             written[part].append(DataFile(table, str(final.relative_to(writer.warehouse.path)), rows))
-    return written
+            rows_by_part[part] += rows
+    return written, rows_by_part, figures
 
 
 def _shaped(con, loader, table: str, columns: list[tuple[str, str]], provenance: dict[str, list[str]]) -> str:

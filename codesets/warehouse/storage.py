@@ -358,7 +358,8 @@ def _write_generation(con, wh: Warehouse, number: int, catalog_rows: list[dict])
     )
     catalog.insert(con, catalog_rows)
     for table, columns in shape_columns().items():
-        files = [d["path"] for row in catalog_rows for d in row["data_files"] if d["table"] == table]
+        # a cumulative part lists the earlier data files its runs point at: name each file once
+        files = {d["path"] for row in catalog_rows for d in row["data_files"] if d["table"] == table}
         con.execute(f"CREATE VIEW {_ident(table)} AS {table_view_sql(wh.path, table, columns, sorted(files))}")
         purpose, column_comments = sqlfiles.shape_comments()[table]
         con.execute(f"COMMENT ON VIEW {_ident(table)} IS {_literal(purpose + ' One Parquet file per release part.')}")
@@ -380,7 +381,7 @@ def _point_views_here(con, wh: Warehouse) -> None:
     shapes = shape_columns()
     for table, columns in shapes.items():
         files = [p for (p,) in con.execute(
-            "SELECT d.path FROM release_catalog, UNNEST(data_files) AS t(d) WHERE d.\"table\" = ? ORDER BY 1", [table]
+            "SELECT DISTINCT d.path FROM release_catalog, UNNEST(data_files) AS t(d) WHERE d.\"table\" = ? ORDER BY 1", [table]
         ).fetchall()]
         con.execute(f"CREATE TEMP VIEW {_ident(table)} AS {table_view_sql(wh.path, table, columns, files)}")
 

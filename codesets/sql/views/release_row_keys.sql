@@ -1,7 +1,7 @@
 -- release_row_keys: every row of the shared tables reduced to what identifies its content, for diffs.
 -- Grain: one row per row of maps, codes, edits and limits (not unique: a part may repeat a row).
 -- Key: source, part, release_id, row_hash, line_no, source_file (a data test checks that no two rows share it)
--- Sources: maps, codes, edits, limits. Provenance (file, line) is left out of the hash, so the
+-- Sources: maps, codes, edits_published (edits as each release published them), limits. Provenance (file, line) is left out of the hash, so the
 -- same row in two releases hashes alike; release_changes compares the hashes of two releases.
 -- Example: SELECT release_id, COUNT(DISTINCT row_hash) FROM release_row_keys WHERE source = 'gems' GROUP BY 1;
 -- Columns:
@@ -25,7 +25,7 @@ UNION ALL
 SELECT source, part, release_id,
     hash(setting, column1_code, column2_code, prior_1996, effective_date, deletion_date, modifier_indicator, rationale),
     source_file, line_no
-FROM edits
+FROM edits_published
 UNION ALL
 SELECT source, part, release_id,
     hash(service_type, code, mue_value, mai, mai_text, rationale),

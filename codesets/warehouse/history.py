@@ -1,0 +1,174 @@
+"""Cumulative shapes: a release stored as what it changed, every release answerable as published.
+
+CMS's PTP files are cumulative: each quarter repeats nearly every row of the last (about 4.5
+million), deleted edits kept with their deletion date. Storing each quarter whole would grow
+the warehouse by a quarter's size every quarter. The ``edits`` shape is stored instead as:
+
+- the rows a release publishes first (its data file of ``edits``), with their own file and line;
+- ``row_runs``: the release's files as runs of consecutive lines, each run pointing at the
+  consecutive lines of the release that first published those rows (often an earlier one).
+
+A release is then exactly its runs expanded (view ``edits_published``): every row with its
+values, and its file and line as that release published it. A quarter that changes 1% of the
+rows stores that 1% and a few thousand runs. Nothing depends on the order releases are
+loaded in: a run names the rows it reuses, not a predecessor to replay.
+
+At load time the new rows are matched against the nearest published release of the same part
+(its runs expanded): a row equal in every content column reuses the earlier row. Equality is
+decided on the two codes and a 64-bit hash of the other columns, so a false match needs a hash
+collision within one code pair (about one load in 10^10 at full scale).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+_PROVENANCE = ("source", "release_id", "part", "source_file", "line_no")
+_KEYS = ("column1_code", "column2_code")  # compared as they are; the rest through the hash
+
+
+@dataclass(frozen=True)
+class Written:
+    rows: int  # rows of the part as published
+    versions: int  # rows stored for the first time (the part's data file of the shape)
+    runs: int
+    base_release_id: str | None
+    reused: int  # rows of the part that reuse a row of the base release
+    base_rows: int
+
+
+def nearest_base(published: list[dict], part: str, effective_from) -> dict | None:
+    """The published release of ``part`` closest in effective date (earlier preferred)."""
+    same = [r for r in published if r["part"] == part]
+    earlier = [r for r in same if r["effective_from"] <= effective_from]
+    if earlier:
+        return max(earlier, key=lambda r: (r["effective_from"], r["loaded_at"]))
+    return min(same, key=lambda r: r["effective_from"], default=None)
+
+
+def write_part(con, writer, shaped: str, columns: list[tuple[str, str]], source: str, release_id: str,
+               part: str, base: dict | None, literal) -> tuple[list, Written]:
+    """Write one part of a cumulative shape: its new rows and its runs. Returns (data files, figures).
+
+    ``shaped`` is the part's rows as the shape's typed columns (publish._shaped). The data
+    files of the base release that the runs may point at are listed too, so that they stay
+    on disk as long as a release needs them.
+    """
+    from codesets.warehouse.publish import DataFile
+
+    hashed = [(name, sql_type) for name, sql_type in columns if name not in _PROVENANCE and name not in _KEYS]
+    key_columns = ", ".join(f'"{c}"' for c in _KEYS)
+
+    def row_hash(alias: str) -> str:  # typed alike on both sides, whatever the reader hands over
+        return "hash(" + ", ".join(f'CAST({alias}"{name}" AS {sql_type})' for name, sql_type in hashed) + ")"
+
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE history_new AS SELECT CAST(source_file AS VARCHAR) AS source_file, line_no, "
+        f"{key_columns}, {row_hash('s.')} AS row_hash FROM ({shaped}) AS s"
+    )
+    base_files = []
+    base_rows = 0
+    if base is not None:
+        base_files = [d for d in base["data_files"] if d["table"] == "edits"]
+        runs_files = [d for d in base["data_files"] if d["table"] == "row_runs"]
+        root = writer.warehouse.path
+        versions = ", ".join(literal(str(root / d["path"])) for d in base_files)
+        runs = ", ".join(literal(str(root / d["path"])) for d in runs_files)
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE history_base AS
+            WITH runs AS (
+                SELECT origin_release_id, origin_source_file, origin_first_line, line_count
+                FROM read_parquet([{runs}])
+                WHERE release_id = ? AND part = ?
+            ),
+            lines AS (
+                SELECT origin_release_id AS release_id, origin_source_file AS source_file, origin_first_line + i AS line_no
+                FROM runs, range(line_count) AS t(i)
+            ),
+            rows AS (
+                SELECT CAST(v.release_id AS VARCHAR) AS release_id, CAST(v.source_file AS VARCHAR) AS source_file,
+                       v.line_no, {', '.join(f'v."{c}"' for c in _KEYS)}, {row_hash('v.')} AS row_hash
+                FROM read_parquet([{versions}]) AS v
+                WHERE v.part = ?
+            )
+            SELECT r.* FROM rows AS r
+            SEMI JOIN lines AS l ON l.release_id = r.release_id AND l.source_file = r.source_file AND l.line_no = r.line_no
+        """, [base["release_id"], part, part])
+        (base_rows,) = con.execute("SELECT COUNT(*) FROM history_base").fetchone()
+        match = f"""
+            LEFT JOIN (
+                SELECT {key_columns}, row_hash, MIN({{'release_id': release_id, 'source_file': source_file, 'line_no': line_no}}) AS origin
+                FROM history_base GROUP BY ALL
+            ) AS b USING ({key_columns}, row_hash)"""
+    else:
+        match = ", (SELECT NULL AS origin) AS b"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE history_matched AS
+        SELECT n.source_file, n.line_no,
+               coalesce(b.origin.release_id, ?) AS origin_release_id,
+               coalesce(b.origin.source_file, n.source_file) AS origin_source_file,
+               coalesce(b.origin.line_no, n.line_no) AS origin_line_no,
+               b.origin IS NOT NULL AS reused
+        FROM history_new AS n {match}
+    """, [release_id])
+    (rows, reused) = con.execute("SELECT COUNT(*), COUNT(*) FILTER (reused) FROM history_matched").fetchone()
+
+    written = []
+    tmp, final = writer.data_file("edits", source, release_id, part)
+    try:
+        con.execute(
+            f"COPY (SELECT s.* FROM ({shaped}) AS s SEMI JOIN (SELECT source_file, line_no FROM history_matched "
+            f"WHERE NOT reused) AS m ON m.source_file = CAST(s.source_file AS VARCHAR) AND m.line_no = s.line_no "
+            f"ORDER BY s.source_file, s.line_no) TO {literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)"
+        )
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    root = writer.warehouse.path
+    written.append(DataFile("edits", str(final.relative_to(root)), rows - reused))
+
+    tmp, final = writer.data_file("row_runs", source, release_id, part)
+    try:
+        (runs,) = con.execute(f"""
+            COPY (
+                WITH marked AS (
+                    SELECT *,
+                        coalesce(
+                            LAG(line_no) OVER w <> line_no - 1
+                            OR LAG(origin_release_id) OVER w <> origin_release_id
+                            OR LAG(origin_source_file) OVER w <> origin_source_file
+                            OR LAG(origin_line_no) OVER w <> origin_line_no - 1,
+                            TRUE) AS starts
+                    FROM history_matched
+                    WINDOW w AS (PARTITION BY source_file ORDER BY line_no)
+                ),
+                numbered AS (
+                    SELECT *, SUM(CAST(starts AS INTEGER)) OVER (PARTITION BY source_file ORDER BY line_no) AS run
+                    FROM marked
+                )
+                SELECT {literal(source)} AS source, {literal(release_id)} AS release_id, {literal(part)} AS part,
+                       source_file, MIN(line_no) AS first_line, CAST(COUNT(*) AS INTEGER) AS line_count,
+                       ARG_MIN(origin_release_id, line_no) AS origin_release_id,
+                       ARG_MIN(origin_source_file, line_no) AS origin_source_file,
+                       MIN(origin_line_no) AS origin_first_line
+                FROM numbered
+                GROUP BY source_file, run
+                ORDER BY source_file, first_line
+            ) TO {literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)
+        """).fetchone()
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    written.append(DataFile("row_runs", str(final.relative_to(root)), runs))
+    # the rows the runs reuse live in the base's data files (and those it reused): keep them listed
+    seen = {d.path for d in written}
+    for d in base_files:
+        if d["path"] not in seen:
+            written.append(DataFile("edits", d["path"], 0))
+            seen.add(d["path"])
+    figures = Written(rows=rows, versions=rows - reused, runs=runs, base_release_id=base and base["release_id"],
+                      reused=reused, base_rows=base_rows)
+    return written, figures
