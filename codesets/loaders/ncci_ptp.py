@@ -102,8 +102,7 @@ class NcciPtpLoader:
             "prior VARCHAR, effective VARCHAR, deletion VARCHAR, indicator VARCHAR, rationale VARCHAR)"
         )
         for file_no, path, _part, header, info in files:
-            con.execute(sqlfiles.query("ncci_ptp_read"), [file_no, header, str(path), header])
-            (rows,) = con.execute("SELECT COUNT(*) FROM ptp_raw WHERE file_no = ?", [file_no]).fetchone()
+            (rows,) = con.execute(sqlfiles.query("ncci_ptp_read"), [file_no, header, str(path), header]).fetchone()
             if rows != info.lines - header:  # the reader dropped or split a line: never load that silently
                 raise SourceError(
                     f"{shown(path)}: {info.lines - header:,} data lines but {rows:,} rows read; "
@@ -130,7 +129,7 @@ class NcciPtpLoader:
     def notes(self, con) -> list[str]:
         """Pairs published more than once in a part with the same effective date (a row rule cannot see them)."""
         return [
-            f"{file}: {pairs:,} pair(s) with the same effective date on more than one line, first at line {first} "
+            f"{file}: {pairs:,} pair(s) repeated with the same effective date on the next line, first at line {first} "
             "(e.g. under indicators 9 and 0, or active and deleted); all are loaded, and the scrub applies "
             "the strictest one in force"
             for file, pairs, first in con.execute(sqlfiles.query("ncci_ptp_repeats")).fetchall()

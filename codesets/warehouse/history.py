@@ -63,6 +63,9 @@ def write_part(con, writer, shaped: str, columns: list[tuple[str, str]], source:
     def row_hash(alias: str) -> str:  # typed alike on both sides, whatever the reader hands over
         return "hash(" + ", ".join(f'CAST({alias}"{name}" AS {sql_type})' for name, sql_type in hashed) + ")"
 
+    root = writer.warehouse.path
+    if base is None:  # every row is new: the part is its rows, and one run per file
+        return _first(con, writer, shaped, source, release_id, part, literal)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE history_new AS SELECT CAST(source_file AS VARCHAR) AS source_file, line_no, "
         f"{key_columns}, {row_hash('s.')} AS row_hash FROM ({shaped}) AS s"
@@ -119,14 +122,13 @@ def write_part(con, writer, shaped: str, columns: list[tuple[str, str]], source:
     try:
         con.execute(
             f"COPY (SELECT s.* FROM ({shaped}) AS s SEMI JOIN (SELECT source_file, line_no FROM history_matched "
-            f"WHERE NOT reused) AS m ON m.source_file = CAST(s.source_file AS VARCHAR) AND m.line_no = s.line_no "
-            f"ORDER BY s.source_file, s.line_no) TO {literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)"
+            f"WHERE NOT reused) AS m ON m.source_file = CAST(s.source_file AS VARCHAR) AND m.line_no = s.line_no"
+            f") TO {literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)"
         )
         os.replace(tmp, final)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    root = writer.warehouse.path
     written.append(DataFile("edits", str(final.relative_to(root)), rows - reused))
 
     tmp, final = writer.data_file("row_runs", source, release_id, part)
@@ -172,3 +174,43 @@ def write_part(con, writer, shaped: str, columns: list[tuple[str, str]], source:
     figures = Written(rows=rows, versions=rows - reused, runs=runs, base_release_id=base and base["release_id"],
                       reused=reused, base_rows=base_rows)
     return written, figures
+
+
+def _first(con, writer, shaped: str, source: str, release_id: str, part: str, literal):
+    """A part with no earlier release to reuse: all its rows, and its files as runs of themselves."""
+    from codesets.warehouse.publish import DataFile
+
+    root = writer.warehouse.path
+    tmp, final = writer.data_file("edits", source, release_id, part)
+    try:
+        (rows,) = con.execute(f"COPY ({shaped}) TO {literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)").fetchone()
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    written = [DataFile("edits", str(final.relative_to(root)), rows)]
+    tmp, final = writer.data_file("row_runs", source, release_id, part)
+    try:
+        # staged lines are consecutive within a file (an empty line is refused), so a file is one run;
+        # the HAVING guard keeps a gap from ever becoming a run that covers lines it does not hold
+        (runs,) = con.execute(f"""
+            COPY (
+                SELECT {literal(source)} AS source, {literal(release_id)} AS release_id, {literal(part)} AS part,
+                       CAST(source_file AS VARCHAR) AS source_file, MIN(line_no) AS first_line,
+                       CAST(COUNT(*) AS INTEGER) AS line_count, {literal(release_id)} AS origin_release_id,
+                       CAST(source_file AS VARCHAR) AS origin_source_file, MIN(line_no) AS origin_first_line
+                FROM ({shaped}) AS s
+                GROUP BY source_file
+                HAVING COUNT(*) = MAX(line_no) - MIN(line_no) + 1
+                ORDER BY source_file
+            ) TO {literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)
+        """).fetchone()
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    files = con.execute(f"SELECT COUNT(DISTINCT source_file) FROM ({shaped}) AS s").fetchone()[0]
+    if runs != files:
+        raise RuntimeError(f"{part}: staged lines are not consecutive in every file; cannot store them as runs")
+    written.append(DataFile("row_runs", str(final.relative_to(root)), runs))
+    return written, Written(rows=rows, versions=rows, runs=runs, base_release_id=None, reused=0, base_rows=0)

@@ -1,14 +1,17 @@
 -- ncci_ptp_repeats: per file, the pairs published on more than one line with the same effective date.
--- Output: source_file, pairs, first line of the first repeated pair. A column-1 code never spans
--- two files of a setting, so a pair repeats within one file.
-WITH repeated AS (
-    SELECT file_no, column1_code, column2_code, effective_date, MIN(line_no) AS first_line
-    FROM ptp_rows
-    GROUP BY file_no, column1_code, column2_code, effective_date
-    HAVING COUNT(*) > 1
+-- Output: source_file, pairs, first line of the first repeated pair. CMS sorts each file by column 1,
+-- column 2 and effective date, so a repeat sits on the line after the one it repeats: compared with
+-- the line before (a streaming window in file order), not by grouping 4.5 million rows.
+WITH compared AS (
+    SELECT
+        file_no, line_no,
+        c1 = LAG(c1) OVER () AND c2 = LAG(c2) OVER () AND effective = LAG(effective) OVER ()
+            AND file_no = LAG(file_no) OVER () AS repeats
+    FROM ptp_raw
 )
-SELECT f.source_file, COUNT(*) AS pairs, MIN(r.first_line) AS first_line
-FROM repeated AS r
-INNER JOIN ptp_files AS f ON f.file_no = r.file_no
+SELECT f.source_file, COUNT(*) AS pairs, MIN(c.line_no) - 1 AS first_line
+FROM compared AS c
+INNER JOIN ptp_files AS f ON f.file_no = c.file_no
+WHERE c.repeats
 GROUP BY f.source_file
 ORDER BY f.source_file

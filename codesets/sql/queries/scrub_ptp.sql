@@ -1,0 +1,94 @@
+-- scrub_ptp: findings of check `ptp`: NCCI PTP edits between lines of one claim (docs/scrub-rules.md).
+-- Input: the temp table claim_lines (valid lines only) and the warehouse's release_parts, edits and
+-- row_runs. Output: the findings columns, one row per (column-2 line, column-1 line) pair in conflict.
+-- The edits are those of the latest loaded quarter of each setting; the files are cumulative, so that
+-- quarter states every edit's own window. Its rows are found without expanding the quarter: the
+-- line pairs meet the stored rows on the two codes first, and only the rows that meet are looked up
+-- in the quarter's runs (an ASOF join on the run starting at or before the row), which also gives
+-- the file and line the quarter published the row at.
+WITH latest AS (
+    SELECT part, release_id
+    FROM release_parts
+    WHERE source = 'ncci_ptp' AND serves AND effective_to IS NULL
+),
+lines AS (
+    SELECT claim_id, line_number, date_of_service, procedure_code, modifiers, setting
+    FROM claim_lines
+    WHERE setting IN ('practitioner', 'outpatient_hospital')
+),
+pairs AS (
+    SELECT
+        b.claim_id, b.setting, b.date_of_service,
+        b.line_number AS line_b, a.line_number AS line_a,
+        a.procedure_code AS code_a, b.procedure_code AS code_b,
+        a.modifiers AS modifiers_a, b.modifiers AS modifiers_b
+    FROM lines AS a
+    INNER JOIN lines AS b
+        ON a.claim_id = b.claim_id AND a.date_of_service = b.date_of_service AND a.setting = b.setting
+        AND a.line_number <> b.line_number
+),
+candidates AS (
+    SELECT p.*, e.release_id AS origin_release_id, e.source_file AS origin_source_file, e.line_no AS origin_line_no,
+           e.modifier_indicator, e.rationale, l.release_id
+    FROM pairs AS p
+    INNER JOIN latest AS l ON l.part = p.setting
+    INNER JOIN edits AS e
+        ON e.source = 'ncci_ptp' AND e.part = p.setting
+        AND e.column1_code = p.code_a AND e.column2_code = p.code_b
+    WHERE e.modifier_indicator IN ('0', '1')
+        AND e.effective_date <= p.date_of_service
+        AND (e.deletion_date IS NULL OR p.date_of_service <= e.deletion_date)
+),
+runs AS (
+    SELECT r.part, r.release_id, r.source_file, r.first_line, r.line_count,
+           r.origin_release_id, r.origin_source_file, r.origin_first_line
+    FROM row_runs AS r
+    INNER JOIN latest AS l ON l.part = r.part AND l.release_id = r.release_id
+    WHERE r.source = 'ncci_ptp'
+),
+in_quarter AS (
+    SELECT c.*, r.source_file, r.first_line + (c.origin_line_no - r.origin_first_line) AS line_no
+    FROM candidates AS c
+    ASOF INNER JOIN runs AS r
+        ON r.part = c.setting AND r.release_id = c.release_id
+        AND r.origin_release_id = c.origin_release_id AND r.origin_source_file = c.origin_source_file
+        AND c.origin_line_no >= r.origin_first_line
+    WHERE c.origin_line_no < r.origin_first_line + r.line_count
+),
+anatomic AS (
+    SELECT ['E1', 'E2', 'E3', 'E4', 'FA', 'F1', 'F2', 'F3', 'F4', 'F5', 'F6', 'F7', 'F8', 'F9', 'LC', 'LD', 'LM', 'RC', 'RI', 'LT', 'RT', 'TA', 'T1', 'T2', 'T3', 'T4', 'T5', 'T6', 'T7', 'T8', 'T9'] AS modifiers
+),
+standing AS (
+    SELECT in_quarter.*
+    FROM in_quarter, anatomic
+    WHERE modifier_indicator = '0' OR NOT (
+        -- an NCCI-associated modifier other than anatomic on the column-2 line
+        list_has_any(modifiers_b, ['24', '25', '27', '57', '58', '59', '78', '79', '91', 'XE', 'XS', 'XP', 'XU'])
+        -- anatomic: both lines name a site, and the column-2 line names one the column-1 line does not
+        OR (list_has_any(modifiers_a, anatomic.modifiers)
+            AND len(list_filter(modifiers_b, lambda m: list_contains(anatomic.modifiers, m)
+                                                       AND NOT list_contains(modifiers_a, m))) > 0)
+    )
+),
+named AS (
+    SELECT *, row_number() OVER (
+        PARTITION BY claim_id, line_b, line_a ORDER BY modifier_indicator, source_file, line_no
+    ) AS pick
+    FROM standing
+)
+SELECT
+    claim_id,
+    CAST(line_b AS INTEGER) AS line_number,
+    'ptp' AS "check",
+    'error' AS severity,
+    code_b AS code,
+    CAST(line_a AS INTEGER) AS related_line_number,
+    code_b || ' is a column 2 code of ' || code_a || ' on line ' || line_a
+        || ' (NCCI PTP edit, modifier indicator ' || modifier_indicator || '): ' || coalesce(rationale, '') AS reason,
+    'ncci_ptp ' || release_id || ' ' || source_file || ' line ' || line_no AS reference,
+    CASE modifier_indicator
+        WHEN '0' THEN 'do not bill ' || code_b || ' with ' || code_a || ' on the same day: no modifier bypasses this edit'
+        ELSE 'remove ' || code_b || ', or append an NCCI-associated modifier (59, XE, XP, XS, XU, anatomic or global surgery) if the services were distinct and documented'
+    END AS suggestion
+FROM named
+WHERE pick = 1
