@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 _PROVENANCE = ("source", "release_id", "part", "source_file", "line_no")
 _KEYS = ("column1_code", "column2_code")  # compared as they are; the rest through the hash
+_SPAN = 1 << 32  # a row's place: file number * _SPAN + line (lines are 32-bit)
 
 
 @dataclass(frozen=True)
@@ -66,98 +67,106 @@ def write_part(con, writer, shaped: str, columns: list[tuple[str, str]], source:
     root = writer.warehouse.path
     if base is None:  # every row is new: the part is its rows, and one run per file
         return _first(con, writer, shaped, source, release_id, part, literal)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE history_new AS SELECT CAST(source_file AS VARCHAR) AS source_file, line_no, "
-        f"{key_columns}, {row_hash('s.')} AS row_hash FROM ({shaped}) AS s"
-    )
-    base_files = []
-    base_rows = 0
-    if base is not None:
-        base_files = [d for d in base["data_files"] if d["table"] == "edits"]
-        runs_files = [d for d in base["data_files"] if d["table"] == "row_runs"]
-        root = writer.warehouse.path
-        versions = ", ".join(literal(str(root / d["path"])) for d in base_files)
-        runs = ", ".join(literal(str(root / d["path"])) for d in runs_files)
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE history_base AS
-            WITH runs AS (
-                SELECT origin_release_id, origin_source_file, origin_first_line, line_count
-                FROM read_parquet([{runs}])
-                WHERE release_id = ? AND part = ?
-            ),
-            lines AS (
-                SELECT origin_release_id AS release_id, origin_source_file AS source_file, origin_first_line + i AS line_no
-                FROM runs, range(line_count) AS t(i)
-            ),
-            rows AS (
-                SELECT CAST(v.release_id AS VARCHAR) AS release_id, CAST(v.source_file AS VARCHAR) AS source_file,
-                       v.line_no, {', '.join(f'v."{c}"' for c in _KEYS)}, {row_hash('v.')} AS row_hash
-                FROM read_parquet([{versions}]) AS v
-                WHERE v.part = ?
-            )
-            SELECT r.* FROM rows AS r
-            SEMI JOIN lines AS l ON l.release_id = r.release_id AND l.source_file = r.source_file AND l.line_no = r.line_no
-        """, [base["release_id"], part, part])
-        (base_rows,) = con.execute("SELECT COUNT(*) FROM history_base").fetchone()
-        match = f"""
-            LEFT JOIN (
-                SELECT {key_columns}, row_hash, MIN({{'release_id': release_id, 'source_file': source_file, 'line_no': line_no}}) AS origin
-                FROM history_base GROUP BY ALL
-            ) AS b USING ({key_columns}, row_hash)"""
-    else:
-        match = ", (SELECT NULL AS origin) AS b"
+    base_files = [d for d in base["data_files"] if d["table"] == "edits"]
+    runs_files = [d for d in base["data_files"] if d["table"] == "row_runs"]
+    versions = ", ".join(literal(str(root / d["path"])) for d in base_files)
+    runs = ", ".join(literal(str(root / d["path"])) for d in runs_files)
+    # Every file a row may come from gets a small number; a row's place is then one BIGINT,
+    # file * 2^32 + line, so joins and the run boundaries compare integers, not names.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE history_runs AS
+        SELECT origin_release_id, origin_source_file, origin_first_line, line_count
+        FROM read_parquet([{runs}]) WHERE release_id = ? AND part = ?
+    """, [base["release_id"], part])
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE history_files AS
+        SELECT CAST(row_number() OVER (ORDER BY release_id, source_file) AS BIGINT) AS file_key, release_id, source_file
+        FROM (
+            SELECT DISTINCT origin_release_id AS release_id, origin_source_file AS source_file FROM history_runs
+            UNION
+            SELECT DISTINCT ? AS release_id, CAST(source_file AS VARCHAR) AS source_file FROM ({shaped}) AS s
+        )
+    """, [release_id])
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE history_new AS
+        SELECT f.file_key * {_SPAN} + s.line_no AS place, {', '.join(f's."{c}"' for c in _KEYS)}, {row_hash('s.')} AS row_hash
+        FROM ({shaped}) AS s
+        INNER JOIN history_files AS f ON f.release_id = ? AND f.source_file = CAST(s.source_file AS VARCHAR)
+    """, [release_id])
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE history_base AS
+        WITH lines AS (
+            SELECT f.file_key * {_SPAN} + r.origin_first_line + t.i AS place
+            FROM history_runs AS r
+            INNER JOIN history_files AS f ON f.release_id = r.origin_release_id AND f.source_file = r.origin_source_file,
+            range(r.line_count) AS t(i)
+        ),
+        stored AS (
+            SELECT f.file_key * {_SPAN} + v.line_no AS place, {', '.join(f'v."{c}"' for c in _KEYS)}, {row_hash('v.')} AS row_hash
+            FROM read_parquet([{versions}]) AS v
+            INNER JOIN history_files AS f
+                ON f.release_id = CAST(v.release_id AS VARCHAR) AND f.source_file = CAST(v.source_file AS VARCHAR)
+            WHERE v.part = ?
+        )
+        SELECT s.* FROM stored AS s SEMI JOIN lines AS l ON l.place = s.place
+    """, [part])
+    (base_rows,) = con.execute("SELECT COUNT(*) FROM history_base").fetchone()
+    # a row equal to a base row takes that row's place as its origin; a new row is its own origin
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE history_matched AS
-        SELECT n.source_file, n.line_no,
-               coalesce(b.origin.release_id, ?) AS origin_release_id,
-               coalesce(b.origin.source_file, n.source_file) AS origin_source_file,
-               coalesce(b.origin.line_no, n.line_no) AS origin_line_no,
-               b.origin IS NOT NULL AS reused
-        FROM history_new AS n {match}
-    """, [release_id])
+        SELECT n.place, coalesce(b.origin, n.place) AS origin, b.origin IS NOT NULL AS reused
+        FROM history_new AS n
+        LEFT JOIN (
+            SELECT {key_columns}, row_hash, MIN(place) AS origin FROM history_base GROUP BY ALL
+        ) AS b USING ({key_columns}, row_hash)
+    """)
     (rows, reused) = con.execute("SELECT COUNT(*), COUNT(*) FILTER (reused) FROM history_matched").fetchone()
 
     written = []
     tmp, final = writer.data_file("edits", source, release_id, part)
     try:
-        con.execute(
-            f"COPY (SELECT s.* FROM ({shaped}) AS s SEMI JOIN (SELECT source_file, line_no FROM history_matched "
-            f"WHERE NOT reused) AS m ON m.source_file = CAST(s.source_file AS VARCHAR) AND m.line_no = s.line_no"
-            f") TO {literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)"
-        )
+        con.execute(f"""
+            COPY (
+                SELECT s.* FROM ({shaped}) AS s
+                INNER JOIN history_files AS f ON f.release_id = ? AND f.source_file = CAST(s.source_file AS VARCHAR)
+                SEMI JOIN (SELECT place FROM history_matched WHERE NOT reused) AS m
+                    ON m.place = f.file_key * {_SPAN} + s.line_no
+            ) TO {literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)
+        """, [release_id])
         os.replace(tmp, final)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     written.append(DataFile("edits", str(final.relative_to(root)), rows - reused))
 
+    # A run starts where the line before is not the origin's line before, and ends likewise;
+    # starts and ends are few (about four per change), so pairing them costs nothing.
     tmp, final = writer.data_file("row_runs", source, release_id, part)
     try:
         (runs,) = con.execute(f"""
             COPY (
-                WITH marked AS (
-                    SELECT *,
-                        coalesce(
-                            LAG(line_no) OVER w <> line_no - 1
-                            OR LAG(origin_release_id) OVER w <> origin_release_id
-                            OR LAG(origin_source_file) OVER w <> origin_source_file
-                            OR LAG(origin_line_no) OVER w <> origin_line_no - 1,
-                            TRUE) AS starts
-                    FROM history_matched
-                    WINDOW w AS (PARTITION BY source_file ORDER BY line_no)
+                WITH starts AS (
+                    SELECT m.place, m.origin FROM history_matched AS m
+                    ANTI JOIN history_matched AS p ON p.place = m.place - 1 AND p.origin = m.origin - 1
                 ),
-                numbered AS (
-                    SELECT *, SUM(CAST(starts AS INTEGER)) OVER (PARTITION BY source_file ORDER BY line_no) AS run
-                    FROM marked
+                ends AS (
+                    SELECT m.place FROM history_matched AS m
+                    ANTI JOIN history_matched AS n ON n.place = m.place + 1 AND n.origin = m.origin + 1
+                ),
+                paired AS (
+                    SELECT s.place, s.origin, e.place - s.place + 1 AS line_count
+                    FROM starts AS s
+                    ASOF INNER JOIN ends AS e ON e.place >= s.place
                 )
                 SELECT {literal(source)} AS source, {literal(release_id)} AS release_id, {literal(part)} AS part,
-                       source_file, MIN(line_no) AS first_line, CAST(COUNT(*) AS INTEGER) AS line_count,
-                       ARG_MIN(origin_release_id, line_no) AS origin_release_id,
-                       ARG_MIN(origin_source_file, line_no) AS origin_source_file,
-                       MIN(origin_line_no) AS origin_first_line
-                FROM numbered
-                GROUP BY source_file, run
-                ORDER BY source_file, first_line
+                       here.source_file, CAST(p.place % {_SPAN} AS INTEGER) AS first_line,
+                       CAST(p.line_count AS INTEGER) AS line_count,
+                       there.release_id AS origin_release_id, there.source_file AS origin_source_file,
+                       CAST(p.origin % {_SPAN} AS INTEGER) AS origin_first_line
+                FROM paired AS p
+                INNER JOIN history_files AS here ON here.file_key = p.place // {_SPAN}
+                INNER JOIN history_files AS there ON there.file_key = p.origin // {_SPAN}
+                ORDER BY here.source_file, first_line
             ) TO {literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)
         """).fetchone()
         os.replace(tmp, final)
