@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
 def refresh(
     ctx: typer.Context,
     directory: Optional[Path] = typer.Argument(
-        None, help="Folder to search (recursively) for known source files, e.g. the CMS GEM files."
+        None, help="Folder to search (recursively) for known source files, e.g. the CMS GEM files (zips are opened)."
     ),
     sample: bool = typer.Option(
         False, "--sample", help="Load the small hand-made sample release of each source bundled with codesets."
@@ -51,7 +51,7 @@ def refresh(
 def load(
     ctx: typer.Context,
     source: str = typer.Argument(..., help="Source format, e.g. gems."),
-    files: List[Path] = typer.Argument(..., help="The files of one release."),
+    files: List[Path] = typer.Argument(..., help="The files of one release, or the zips CMS ships them in."),
     release: Optional[str] = typer.Option(None, "--release", help="Release id, e.g. 2018; default from the file names."),
     effective_from: Optional[datetime] = typer.Option(
         None, "--effective-from", formats=["%Y-%m-%d"], help="First date of service of the release (YYYY-MM-DD)."

@@ -22,7 +22,7 @@ from codesets import __version__, loaders
 from codesets.errors import LoadRejected, SourceError, SystemFailure, UsageError
 from codesets.loaders.contract import NAME, Claim, StagedFile
 from codesets.text import aligned, shown
-from codesets.warehouse import catalog, checks, publish, storage
+from codesets.warehouse import archives, catalog, checks, publish, storage
 from codesets.warehouse.catalog import LoadResult, PartResult
 from codesets.warehouse.storage import Warehouse
 
@@ -46,10 +46,21 @@ def load(
     checks raise LoadRejected with every failing row; nothing is published and a rejects
     CSV is written under PATH/rejects/. ``sample`` marks the bundled sample release, which
     never answers for a date once a real release of the same part is loaded.
+
+    A zip archive among ``files`` counts as the members the loader claims (see
+    codesets.warehouse.archives); the others are noted, and the loader sees plain files.
     """
     started = time.perf_counter()
     loader = loaders.get(source)
-    paths = _existing(files)
+    with archives.Unpacker() as unpacker, unpacker.naming_members():
+        paths, notes = archives.read_given(unpacker, _existing(files), loader)
+        result = _load(warehouse, source, loader, paths, release_id, effective_from, sample, started)
+    result.notes[:0] = notes
+    return result
+
+
+def _load(warehouse: Warehouse, source: str, loader, paths: list[Path], release_id: str | None,
+          effective_from: date | None, sample: bool, started: float) -> LoadResult:
     claims = {path: _claim(loader, path) for path in paths}
     release = release_id if release_id is not None else _release_of(paths, claims)
     if not NAME.fullmatch(release):
@@ -69,6 +80,7 @@ def load(
             result.seconds = time.perf_counter() - started
             return result
         written: dict = {}
+        part_rows: dict[str, int] = {}
         con = _scratch(warehouse)
         # pandera takes half a second to import: let it while DuckDB reads the files
         pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="codesets-model")
@@ -81,9 +93,9 @@ def load(
                 raise _rejected(con, warehouse, source, release, outcome.failures)
             result.notes = _summarise(outcome.notes) + _ending_notes(staged) + loader.notes(con)
             names = {part: [s.name for s in staged if s.part == part] for part in new_parts}
-            written = publish.write_parts(con, writer, loader, release, names)
+            written, part_rows, history = publish.write_parts(con, writer, loader, release, names, published, start)
             new_rows = [
-                _catalog_row(source, release, part, start, sample, digests, staged, written[part])
+                _catalog_row(source, release, part, start, sample, digests, staged, written[part], part_rows[part])
                 for part in new_parts
             ]
             writer.publish(everything + new_rows)
@@ -100,11 +112,11 @@ def load(
             con.close()
         for part_result in result.parts:
             if part_result.status == "loaded":
-                part_result.rows = sum(d.rows for d in written[part_result.part])
+                part_result.rows = part_rows[part_result.part]
         # still under the lock, so PATH/tmp is this load's to spill into
         try:
             with warehouse.connect(spill_memory=DIFF_MEMORY) as con:
-                changes = catalog.changes(con, source, release)
+                changes = catalog.changes(con, source, release, _known_changes(history))
         except BaseException as exc:  # published already: an interrupt here only cuts the report short
             if not isinstance(exc, KeyboardInterrupt) and not str(exc).strip().endswith("Query interrupted"):
                 raise
@@ -195,7 +207,16 @@ def _effective_from(loader, release: str, given: date | None, published: list[di
     return start
 
 
-def _catalog_row(source, release, part, start, sample, digests, staged: list[StagedFile], files) -> dict:
+def _known_changes(history: dict) -> dict[str, tuple[str, int, int]]:
+    """Rows added and removed against the base release, from the matching a cumulative part did anyway."""
+    return {
+        part: (w.base_release_id, w.versions, max(w.base_rows - w.reused, 0))
+        for part, w in history.items()
+        if w.base_release_id is not None
+    }
+
+
+def _catalog_row(source, release, part, start, sample, digests, staged: list[StagedFile], files, rows: int) -> dict:
     by_name = {path.name: path for path in digests}
     records = [
         catalog.file_record(replace(info, sha256=digests[by_name[info.name]], bytes=by_name[info.name].stat().st_size))
@@ -210,7 +231,7 @@ def _catalog_row(source, release, part, start, sample, digests, staged: list[Sta
         "is_sample": sample,
         "loaded_at": datetime.now(timezone.utc).replace(tzinfo=None),
         "loader_version": __version__,
-        "row_count": sum(f.rows for f in files),
+        "row_count": rows,
         "content_sha256": catalog.content_sha256([r["sha256"] for r in records]),
         "files": records,
         "data_files": [{"table": f.table, "path": f.path, "rows": f.rows} for f in files],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 from codesets import loaders
 from codesets.errors import CodesetsError, UsageError
 from codesets.text import shown
+from codesets.warehouse import archives, catalog
 from codesets.warehouse.catalog import LoadResult
 from codesets.warehouse.load import load
 from codesets.warehouse.storage import Warehouse
@@ -32,38 +34,76 @@ def refresh(warehouse: Warehouse, directory: str | Path | None = None, sample: b
     and the warehouse as it was before that release.
     """
     report = RefreshReport()
-    if sample:
-        for source, loader in sorted(loaders.available().items()):
-            bundled = loader.sample()
-            if bundled is not None:
-                _load_one(report, warehouse, source, list(bundled.files), bundled.release_id,
-                          bundled.effective_from, sample=True)
-    if directory is not None:
-        groups = _discover(Path(directory), report)
-        for (source, release), files in sorted(groups.items(), key=_release_order):
-            _load_one(report, warehouse, source, files, release, None)
+    with archives.Unpacker() as unpacker:  # members of the zips found, kept until every release is loaded
+        if sample:
+            for source, loader in sorted(loaders.available().items()):
+                bundled = loader.sample()
+                if bundled is not None:
+                    _load_one(report, warehouse, unpacker, source, list(bundled.files), bundled.release_id,
+                              bundled.effective_from, sample=True)
+        if directory is not None:
+            groups = _discover(Path(directory), report, unpacker)
+            for (source, release), files in sorted(groups.items(), key=_release_order):
+                _load_one(report, warehouse, unpacker, source, files, release, None)
     return report
 
 
-def _load_one(report, warehouse, source, files, release, effective_from, sample=False) -> None:
+def _load_one(report, warehouse, unpacker, source, files, release, effective_from, sample=False) -> None:
     try:
-        report.results.append(load(warehouse, source, files, release, effective_from, sample=sample))
+        with unpacker.naming_members():
+            files = _one_per_name(report, unpacker, files)
+            result = load(warehouse, source, files, release, effective_from, sample=sample)
     except CodesetsError as exc:
         report.failures.append((f"{source} {release}", exc))
+        return
+    result.notes[:0] = _read_from_archives(unpacker, files)
+    report.results.append(result)
 
 
-def _discover(directory: Path, report: RefreshReport) -> dict[tuple[str, str], list[Path]]:
-    """Group the files under ``directory`` by (source, release), asking every loader of each file."""
+def _one_per_name(report: RefreshReport, unpacker: archives.Unpacker, files: list[Path]) -> list[Path]:
+    """A name once per release, as rows are traced by file name.
+
+    The same bytes found twice (a zip and the files unzipped beside it) are read once and the
+    copy reported; different bytes under one name refuse the release, naming both.
+    """
+    kept: dict[str, Path] = {}
+    for path in files:
+        first = kept.setdefault(path.name, path)
+        if first is path:
+            continue
+        if catalog.file_sha256(first) != catalog.file_sha256(path):
+            archives.refuse_same_names(unpacker, [first, path])
+        report.skipped.append(_skipped(unpacker, path, f"the same bytes as {unpacker.label(first)}, read once"))
+    return list(kept.values())
+
+
+def _read_from_archives(unpacker: archives.Unpacker, files: list[Path]) -> list[str]:
+    """One line per zip the release came from, naming the members read."""
+    read: dict[Path, list[str]] = {}
+    for path in files:
+        member = unpacker.member(path)
+        if member is not None:
+            read.setdefault(member.archive, []).append(shown(member.name))
+    return [f"{shown(archive)}: read {', '.join(names)}" for archive, names in read.items()]
+
+
+def _skipped(unpacker: archives.Unpacker, path: Path, why: str) -> tuple[Path, str]:
+    """A report line of a file not loaded: a member is reported under its zip."""
+    member = unpacker.member(path)
+    return (path, why) if member is None else (member.archive, f"member {shown(member.name)}: {why}")
+
+
+def _discover(directory: Path, report: RefreshReport, unpacker: archives.Unpacker) -> dict[tuple[str, str], list[Path]]:
+    """Group the files under ``directory``, and the members of its zips, by (source, release).
+
+    Every loader is asked about each file. A zip that cannot be unpacked safely is a failure
+    of its own; the rest of the folder still loads.
+    """
     if not directory.is_dir():
         raise UsageError(f"{shown(directory)}: not a directory; name the folder that holds the source files")
     available = loaders.available()
     groups: dict[tuple[str, str], list[Path]] = {}
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        try:
-            str(path).encode("utf-8")
-        except UnicodeEncodeError:
-            report.skipped.append((path, "the file name is not UTF-8; rename the file to load it"))
-            continue
+    for path in _files(directory, report, unpacker):
         claims, problems = {}, []
         for source, loader in available.items():
             try:
@@ -72,24 +112,52 @@ def _discover(directory: Path, report: RefreshReport) -> dict[tuple[str, str], l
                 problems.append(f"cannot read it ({exc.strerror})")
                 break
             except CodesetsError as exc:
-                problems.append(f"{source}: {exc}")
+                problems.append(f"{source}: {unpacker.relabel(str(exc))}")
                 continue
             if claim is not None:
                 claims[source] = claim
+        member = unpacker.member(path)
+        given = shown(path) if member is None else shown(member.archive)
         if len(claims) > 1:
             names = " and ".join(sorted(claims))
-            report.skipped.append((path, f"claimed by {names}: load it with `codesets load SOURCE {shown(path)}`"))
+            why = f"claimed by {names}: load it with `codesets load SOURCE {given}`"
+            report.skipped.append(_skipped(unpacker, path, why))
         elif claims:
             (source, claim), = claims.items()
             if claim.release_id is None:
-                report.skipped.append(
-                    (path, f"looks like {source} but names no release: use `codesets load {source} --release ID`")
-                )
+                why = f"looks like {source} but names no release: use `codesets load {source} --release ID`"
+                report.skipped.append(_skipped(unpacker, path, why))
             else:
                 groups.setdefault((source, claim.release_id), []).append(path)
+                continue
         else:
-            report.skipped.append((path, "; ".join(problems) or "not a known source format"))
+            report.skipped.append(_skipped(unpacker, path, "; ".join(problems) or "not a known source format"))
+        if member is not None:
+            unpacker.discard(member)
     return groups
+
+
+def _files(directory: Path, report: RefreshReport, unpacker: archives.Unpacker) -> Iterator[Path]:
+    """The files under ``directory`` in name order, each zip replaced by its members."""
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        try:
+            str(path).encode("utf-8")
+        except UnicodeEncodeError:
+            report.skipped.append((path, "the file name is not UTF-8; rename the file to load it"))
+            continue
+        if not archives.is_archive(path):
+            yield path
+            continue
+        try:
+            members = unpacker.unpack(path)
+        except CodesetsError as exc:
+            report.failures.append(("unzip", exc))
+            continue
+        report.skipped += [(archive, f"member {shown(name)}: {why}") for archive, name, why in unpacker.skipped
+                           if archive == path]
+        if not members and not any(archive == path for archive, _name, _why in unpacker.skipped):
+            report.skipped.append((path, "an empty zip archive"))
+        yield from (m.path for m in members)
 
 
 def _release_order(item):
