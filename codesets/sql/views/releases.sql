@@ -11,7 +11,7 @@
 --   loaded_at: when the last of its parts was published (UTC)
 --   row_count: rows the release holds, all parts
 --   parts: its parts, space separated
---   previous_release_id: the release of the same source it follows
+--   previous_release_id: the release its parts follow (the latest of them when parts follow different ones)
 --   is_sample: a bundled hand-made sample, not a real release
 --   serves: false for a sample once real releases of its parts are loaded
 WITH per_release AS (
@@ -25,7 +25,8 @@ WITH per_release AS (
         SUM(row_count) AS row_count,
         string_agg(part, ' ' ORDER BY part) AS parts,
         bool_and(is_sample) AS is_sample,
-        bool_or(serves) AS serves
+        bool_or(serves) AS serves,
+        MAX(previous_release_id) AS previous_release_id
     FROM release_parts
     GROUP BY source, release_id
 )
@@ -37,8 +38,7 @@ SELECT
     loaded_at,
     CAST(row_count AS BIGINT) AS row_count,
     parts,
-    CASE WHEN serves THEN LAG(release_id) OVER (PARTITION BY source, serves ORDER BY effective_from) END
-        AS previous_release_id,
+    previous_release_id,
     is_sample,
     serves
 FROM per_release
