@@ -40,6 +40,7 @@ class LineFile:
     line_ending: str  # 'LF', 'CRLF', 'mixed' or 'none'
     tabs: int = 0  # tab characters in the file (a tab-separated loader checks its field count with it)
     blank_line: int | None = None  # the first empty line, if any (the last line ending is not one)
+    bare_lf: int = 0  # line endings that are LF without CR
 
 
 def inspect(path: Path) -> LineFile:
@@ -81,7 +82,7 @@ def inspect(path: Path) -> LineFile:
         raise SourceError(f"{shown(path)}: the file is empty")
     ending = "none" if newlines == 0 else "CRLF" if crlf == newlines else "LF" if crlf == 0 else "mixed"
     lines = newlines + (0 if previous_tail == b"\n" else 1)
-    return LineFile(path, lines, ending, tabs, blank_line)
+    return LineFile(path, lines, ending, tabs, blank_line, newlines - crlf)
 
 
 def _blank(joined: bytes, tail: int, newlines_before: int, at_start: bool) -> int | None:

@@ -134,8 +134,8 @@ class NcciMueLoader:
         ).fetchall())
         return [
             StagedFile(name=item.path.name, part=part, rows=records.get(number, 0), kind=part,
-                       line_ending=item.line_ending)
-            for item, (number, _name, part, _notice, _header) in zip(files, heads)
+                       line_ending=_ending(item, header))
+            for item, (number, _name, part, _notice, header) in zip(files, heads)
         ]
 
     def fill(self, table: str) -> str:
@@ -376,3 +376,14 @@ def _release_from_name(path: Path) -> str | None:
         return date(year, month, day).isoformat()
     except ValueError:
         return None
+
+
+def _ending(item: _lines.LineFile, header_to: int) -> str:
+    """The records' line ending: CMS's notice and header break lines with a bare LF inside quotes,
+    which is how the tables are published, not a mix worth a note."""
+    if item.line_ending != "mixed":
+        return item.line_ending
+    with open(item.path, "rb") as handle:
+        head = b"".join(handle.readline() for _ in range(header_to))
+    inside = head.count(b"\n") - head.count(b"\r\n")
+    return "CRLF" if item.bare_lf == inside else "mixed"
