@@ -56,7 +56,10 @@ code, MUE value, adjudication indicator text, rationale.
 Claims (``--claims N``): ``claims.parquet``, N claim lines of about N / 4.5 claims (3 to 6
 lines each) with the claim-line columns of docs/ARCHITECTURE.md. Procedure codes come from
 pairs sampled from the PTP files just written (line 1 the column-1 code, line 2 often its
-column-2 code, so edits fire) and from the MUE tables. Surrogate ids only; no PHI.
+column-2 code, so edits fire) and from the MUE tables. Dates of service fall in the quarter,
+except one claim in 50 dated a month before it (no MUE release covers it); one claim in 20 is
+a split claim sharing its twin's member, provider, date and first code (MUE sums across
+claims). Surrogate ids only; no PHI.
 """
 
 from __future__ import annotations
@@ -320,12 +323,18 @@ COPY (
             CASE WHEN pos >= first_len THEN pos - first_len + 1 ELSE pos + 1 END AS line_number
         FROM lines
     ),
+    twinned AS (
+        -- one claim in 20 is billed again by the same provider for the same member and day (a split
+        -- claim): it shares its twin's setting, first code, date, member and provider, so MAI 2 and 3
+        -- sums cross claims
+        SELECT *, CASE WHEN claim % 20 = 1 THEN claim - 1 ELSE claim END AS twin FROM numbered
+    ),
     per_claim AS (
         SELECT *,
-            hash(claim, $seed, 'setting') % 100 AS u_setting,
-            hash(claim, $seed, 'anchor') AS anchor,
+            hash(twin, $seed, 'setting') % 100 AS u_setting,
+            hash(twin, $seed, 'anchor') AS anchor,
             hash(i, $seed, 'line') AS u
-        FROM numbered
+        FROM twinned
     ),
     with_setting AS (
         SELECT p.*,
@@ -351,8 +360,11 @@ COPY (
     SELECT
         'C' || lpad(claim::VARCHAR, 10, '0') AS claim_id,
         line_number::INTEGER AS line_number,
-        (DATE '{start}' + (hash(claim, $seed, 'dos') % $days)::INTEGER
-            + CASE WHEN u // 10 % 100 < 3 THEN 1 ELSE 0 END)::DATE AS date_of_service,
+        -- dates of service in the quarter; one claim in 50 a month before it (no MUE release there);
+        -- a line in 33 a day later than its claim's other lines
+        (DATE '{start}' + (hash(twin, $seed, 'dos') % $days)::INTEGER
+            - CASE WHEN hash(twin, $seed, 'early') % 50 = 0 THEN 31 ELSE 0 END
+            + CASE WHEN u // 10 % 100 < 3 AND line_number > 1 THEN 1 ELSE 0 END)::DATE AS date_of_service,
         CASE source
             WHEN 'col1' THEN pa.col1
             WHEN 'col2' THEN pa.col2
@@ -369,8 +381,8 @@ COPY (
               WHEN u // 100_000_000_000 % 100 < 99 THEN 3 + u // 10_000_000_000_000 % 3
               ELSE 10 + u // 10_000_000_000_000 % 21 END)::INTEGER AS units,
         p.setting,
-        'M' || lpad((hash(claim, $seed, 'member') % $members)::VARCHAR, 8, '0') AS member_id,
-        'P' || lpad((hash(claim, $seed, 'provider') % 5000)::VARCHAR, 6, '0') AS provider_id,
+        'M' || lpad((hash(twin, $seed, 'member') % $members)::VARCHAR, 8, '0') AS member_id,
+        'P' || lpad((hash(twin, $seed, 'provider') % 5000)::VARCHAR, 6, '0') AS provider_id,
         'PAYER' || (1 + hash(claim, $seed, 'payer') % 5)::VARCHAR AS payer_id,
         array_to_string(list_slice(
             ['I10', 'E119', 'Z0000', 'Z23', 'J069', 'R0789', 'M5450', 'E785', 'K219', 'N390', 'F419',
@@ -636,10 +648,10 @@ def generate(
             if empty:
                 raise SystemExit(f"--claims: no PTP pairs or MUE codes to draw from for {empty[0][0]}; "
                                  "raise --ptp-rows or --mue-rows")
-            days = (dt.date(year + (qnum == 4), (3 * qnum) % 12 + 1, 1) - start).days + 365
+            days = (dt.date(year + (qnum == 4), (3 * qnum) % 12 + 1, 1) - start).days
             path = out / "claims.parquet"
             con.execute(
-                CLAIMS.format(start=(start - dt.timedelta(days=365)).isoformat(), out=str(path).replace("'", "''")),
+                CLAIMS.format(start=start.isoformat(), out=str(path).replace("'", "''")),
                 {"seed": seed, "n": claims, "days": days, "members": max(1, claims // 20)},
             )
             written.append((path, claims, time.perf_counter() - t0))

@@ -28,23 +28,26 @@ limited AS (
 summed AS (
     SELECT
         *,
-        SUM(units) OVER (
-            PARTITION BY setting, procedure_code, date_of_service,
-                CASE WHEN by_member THEN NULL ELSE claim_id END,
-                CASE WHEN by_member THEN member_id END,
-                CASE WHEN by_member THEN provider_id END
-        ) AS total
+        SUM(units) OVER same_day AS total,
+        -- the member-and-provider wording only when the sum really crossed claims
+        by_member AND MIN(claim_id) OVER same_day <> MAX(claim_id) OVER same_day AS across_claims
     FROM limited
     WHERE mai IN (2, 3)
+    WINDOW same_day AS (
+        PARTITION BY setting, procedure_code, date_of_service,
+            CASE WHEN by_member THEN NULL ELSE claim_id END,
+            CASE WHEN by_member THEN member_id END,
+            CASE WHEN by_member THEN provider_id END
+    )
 ),
 over AS (
     SELECT claim_id, line_number, procedure_code, units AS amount, mue_value, mai, rationale, source_file, line_no,
-           release_id, date_of_service, by_member
+           release_id, date_of_service, FALSE AS across_claims
     FROM limited
     WHERE mai NOT IN (2, 3) AND units > mue_value
     UNION ALL
     SELECT claim_id, line_number, procedure_code, total, mue_value, mai, rationale, source_file, line_no,
-           release_id, date_of_service, by_member
+           release_id, date_of_service, across_claims
     FROM summed
     WHERE total > mue_value
 )
@@ -59,7 +62,7 @@ SELECT
         || ' units of ' || procedure_code
         || CASE WHEN mai IN (2, 3)
                 THEN ' on ' || strftime(date_of_service, '%Y-%m-%d')
-                     || CASE WHEN by_member THEN ' for this member and provider' ELSE ' on this claim' END
+                     || CASE WHEN across_claims THEN ' for this member and provider' ELSE ' on this claim' END
                      || ' exceed the MUE of ' || mue_value || ' (MAI ' || mai || ', date of service edit; '
                 ELSE ' on this line exceed the MUE of ' || mue_value || ' (MAI 1, line edit; '
            END || coalesce(rationale, '') || ')' AS reason,
