@@ -20,25 +20,23 @@ limited AS (
     SELECT
         d.*,
         m.mue_value, m.mai, m.rationale, m.source_file, m.line_no,
-        d.member_id IS NOT NULL AND d.provider_id IS NOT NULL AS by_member
+        -- the group a date-of-service edit sums over: the member and provider when the line names
+        -- both, else the claim ('' stands for "not this way": an empty claim id is an input error)
+        CASE WHEN d.member_id IS NOT NULL AND d.provider_id IS NOT NULL THEN '' ELSE d.claim_id END AS by_claim,
+        CASE WHEN d.member_id IS NOT NULL AND d.provider_id IS NOT NULL THEN d.member_id ELSE '' END AS by_member,
+        CASE WHEN d.member_id IS NOT NULL AND d.provider_id IS NOT NULL THEN d.provider_id ELSE '' END AS by_provider
     FROM dated AS d
     INNER JOIN limits AS m
         ON m.source = 'ncci_mue' AND m.release_id = d.release_id AND m.part = d.setting AND m.code = d.procedure_code
 ),
-summed AS (
-    SELECT
-        *,
-        SUM(units) OVER same_day AS total,
-        -- the member-and-provider wording only when the sum really crossed claims
-        by_member AND MIN(claim_id) OVER same_day <> MAX(claim_id) OVER same_day AS across_claims
+-- the days over the limit, found by aggregating (no sort), then joined back to their lines
+over_days AS (
+    SELECT setting, procedure_code, date_of_service, by_claim, by_member, by_provider,
+           SUM(units) AS total, MIN(claim_id) <> MAX(claim_id) AS across_claims
     FROM limited
     WHERE mai IN (2, 3)
-    WINDOW same_day AS (
-        PARTITION BY setting, procedure_code, date_of_service,
-            CASE WHEN by_member THEN NULL ELSE claim_id END,
-            CASE WHEN by_member THEN member_id END,
-            CASE WHEN by_member THEN provider_id END
-    )
+    GROUP BY setting, procedure_code, date_of_service, by_claim, by_member, by_provider
+    HAVING SUM(units) > MIN(mue_value)
 ),
 over AS (
     SELECT claim_id, line_number, procedure_code, units AS amount, mue_value, mai, rationale, source_file, line_no,
@@ -46,10 +44,11 @@ over AS (
     FROM limited
     WHERE mai NOT IN (2, 3) AND units > mue_value
     UNION ALL
-    SELECT claim_id, line_number, procedure_code, total, mue_value, mai, rationale, source_file, line_no,
-           release_id, date_of_service, across_claims
-    FROM summed
-    WHERE total > mue_value
+    SELECT l.claim_id, l.line_number, l.procedure_code, o.total, l.mue_value, l.mai, l.rationale, l.source_file,
+           l.line_no, l.release_id, l.date_of_service, o.across_claims
+    FROM limited AS l
+    INNER JOIN over_days AS o USING (setting, procedure_code, date_of_service, by_claim, by_member, by_provider)
+    WHERE l.mai IN (2, 3)
 )
 SELECT
     claim_id,

@@ -12,31 +12,28 @@ WITH latest AS (
     WHERE source = 'ncci_ptp' AND serves AND effective_to IS NULL
 ),
 lines AS (
-    SELECT claim_id, line_number, date_of_service, procedure_code, modifiers, setting
+    SELECT row_id, claim_id, date_of_service, procedure_code, setting
     FROM claim_lines
     WHERE setting IN ('practitioner', 'outpatient_hospital')
 ),
+-- narrow rows until the edits have picked the few pairs that matter: a hash table of 3 million
+-- pairs carrying claim ids and modifier lists costs more than the join itself
 pairs AS (
-    SELECT
-        b.claim_id, b.setting, b.date_of_service,
-        b.line_number AS line_b, a.line_number AS line_a,
-        a.procedure_code AS code_a, b.procedure_code AS code_b,
-        a.modifiers AS modifiers_a, b.modifiers AS modifiers_b
+    SELECT a.row_id AS row_a, b.row_id AS row_b, b.setting, b.date_of_service,
+           a.procedure_code AS code_a, b.procedure_code AS code_b
     FROM lines AS a
     INNER JOIN lines AS b
         ON a.claim_id = b.claim_id AND a.date_of_service = b.date_of_service AND a.setting = b.setting
-        AND a.line_number <> b.line_number
+        AND a.row_id <> b.row_id
 ),
 candidates AS (
     SELECT p.*, e.release_id AS origin_release_id, e.source_file AS origin_source_file, e.line_no AS origin_line_no,
            e.modifier_indicator, e.rationale, l.release_id
     FROM pairs AS p
     INNER JOIN latest AS l ON l.part = p.setting
-    INNER JOIN edits AS e
-        ON e.source = 'ncci_ptp' AND e.part = p.setting
-        AND e.column1_code = p.code_a AND e.column2_code = p.code_b
-    WHERE e.modifier_indicator IN ('0', '1')
-        AND e.effective_date <= p.date_of_service
+    INNER JOIN (SELECT * FROM edits WHERE source = 'ncci_ptp' AND modifier_indicator <> '9') AS e
+        ON e.part = p.setting AND e.column1_code = p.code_a AND e.column2_code = p.code_b
+    WHERE e.effective_date <= p.date_of_service
         AND (e.deletion_date IS NULL OR p.date_of_service <= e.deletion_date)
 ),
 runs AS (
@@ -47,28 +44,31 @@ runs AS (
     WHERE r.source = 'ncci_ptp'
 ),
 in_quarter AS (
-    SELECT c.*, r.source_file, r.first_line + (c.origin_line_no - r.origin_first_line) AS line_no
+    SELECT c.*, r.source_file, r.first_line + (c.origin_line_no - r.origin_first_line) AS line_no,
+           b.claim_id, a.line_number AS line_a, b.line_number AS line_b, a.modifiers AS modifiers_a,
+           b.modifiers AS modifiers_b
     FROM candidates AS c
     ASOF INNER JOIN runs AS r
         ON r.part = c.setting AND r.release_id = c.release_id
         AND r.origin_release_id = c.origin_release_id AND r.origin_source_file = c.origin_source_file
         AND c.origin_line_no >= r.origin_first_line
+    INNER JOIN claim_lines AS a ON a.row_id = c.row_a
+    INNER JOIN claim_lines AS b ON b.row_id = c.row_b
     WHERE c.origin_line_no < r.origin_first_line + r.line_count
 ),
-anatomic AS (
-    SELECT ['E1', 'E2', 'E3', 'E4', 'FA', 'F1', 'F2', 'F3', 'F4', 'F5', 'F6', 'F7', 'F8', 'F9', 'LC', 'LD', 'LM', 'RC', 'RI', 'LT', 'RT', 'TA', 'T1', 'T2', 'T3', 'T4', 'T5', 'T6', 'T7', 'T8', 'T9'] AS modifiers
-),
 standing AS (
-    SELECT in_quarter.*
-    FROM in_quarter, anatomic
-    WHERE modifier_indicator = '0' OR NOT (
-        -- an NCCI-associated modifier other than anatomic on the column-2 line
-        list_has_any(modifiers_b, ['24', '25', '27', '57', '58', '59', '78', '79', '91', 'XE', 'XS', 'XP', 'XU'])
-        -- anatomic: both lines name a site, and the column-2 line names one the column-1 line does not
-        OR (list_has_any(modifiers_a, anatomic.modifiers)
-            AND len(list_filter(modifiers_b, lambda m: list_contains(anatomic.modifiers, m)
-                                                       AND NOT list_contains(modifiers_a, m))) > 0)
-    )
+    SELECT *
+    FROM in_quarter
+    WHERE modifier_indicator = '0'
+        OR len(modifiers_b) = 0  -- no modifier on the column-2 line: nothing bypasses
+        OR NOT (
+            -- an NCCI-associated modifier other than anatomic on the column-2 line
+            list_has_any(modifiers_b, ['24', '25', '27', '57', '58', '59', '78', '79', '91', 'XE', 'XS', 'XP', 'XU'])
+            -- anatomic: both lines name a site, and the column-2 line names one the column-1 line does not
+            OR (list_has_any(modifiers_a, ['E1', 'E2', 'E3', 'E4', 'FA', 'F1', 'F2', 'F3', 'F4', 'F5', 'F6', 'F7', 'F8', 'F9', 'LC', 'LD', 'LM', 'RC', 'RI', 'LT', 'RT', 'TA', 'T1', 'T2', 'T3', 'T4', 'T5', 'T6', 'T7', 'T8', 'T9'])
+                AND len(list_filter(modifiers_b, lambda m: list_contains(['E1', 'E2', 'E3', 'E4', 'FA', 'F1', 'F2', 'F3', 'F4', 'F5', 'F6', 'F7', 'F8', 'F9', 'LC', 'LD', 'LM', 'RC', 'RI', 'LT', 'RT', 'TA', 'T1', 'T2', 'T3', 'T4', 'T5', 'T6', 'T7', 'T8', 'T9'], m)
+                                                           AND NOT list_contains(modifiers_a, m))) > 0)
+        )
 ),
 named AS (
     SELECT *, row_number() OVER (
