@@ -11,7 +11,8 @@ from typing import Optional
 import typer
 from typer.core import TyperGroup
 
-from codesets.cli import export, map as map_cmd, releases, sql, sources
+from codesets.cli import export, map as map_cmd, releases, scrub, sql, sources
+from codesets.cli import diff as diff_cmd
 from codesets.config import ENV_WAREHOUSE
 from codesets.errors import CodesetsError, SystemFailure, WarehouseError
 
@@ -107,6 +108,8 @@ sources.register(app)
 releases.register(app)
 map_cmd.register(app)
 sql.register(app)
+scrub.register(app)
+diff_cmd.register(app)
 app.add_typer(export.app, name="export")
 
 

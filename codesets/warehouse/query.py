@@ -30,3 +30,38 @@ def stream_sql(warehouse: Warehouse, sql: str, params=None, timeout: float | Non
 def releases(warehouse: Warehouse):
     """The releases with their parts and what each changed, oldest first per source."""
     return run_sql(warehouse, sqlfiles.query("release_listing"))
+
+
+def scrub(claims, checks=("ptp", "mue"), warehouse=None):
+    """Scrub claim lines; return the findings as a pyarrow Table.
+
+    ``claims`` is a CSV or Parquet path, a pyarrow Table or a pandas DataFrame with the
+    claim-line columns of docs/scrub-rules.md (other columns are ignored: join the findings
+    back on claim_id and line_number). ``checks`` names the checks besides ``input``, which
+    always runs. ``warehouse`` is a Warehouse or its path; by default the one CODESETS_WAREHOUSE
+    or the default location names.
+    """
+    from codesets.config import warehouse_path
+    from codesets.warehouse import scrub as scrubbing
+
+    if not isinstance(warehouse, Warehouse):
+        warehouse = Warehouse(warehouse_path(warehouse))
+    return scrubbing.scrub(warehouse, claims, checks).findings
+
+
+def diff(source, a, b, warehouse=None):
+    """What changed from release ``a`` to release ``b`` of ``source``, as a sorted pyarrow Table.
+
+    ``source`` is gems, ncci_ptp or ncci_mue; the table has a ``change`` column and the columns
+    of the view gem_changes, ptp_changes or mue_changes (without release_id and
+    previous_release_id). ``a`` is read as the older release, whichever takes effect first.
+    ``warehouse`` is a Warehouse or its path; by default the one CODESETS_WAREHOUSE or the
+    default location names. Raises SourceUnknown or UsageError (codesets.errors) for a source
+    or release it does not know, naming the known ones.
+    """
+    from codesets.config import warehouse_path
+    from codesets.warehouse import diff as diffing
+
+    if not isinstance(warehouse, Warehouse):
+        warehouse = Warehouse(warehouse_path(warehouse))
+    return diffing.diff(warehouse, source, a, b).table

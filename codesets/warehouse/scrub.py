@@ -152,6 +152,8 @@ def scrub(warehouse, claims, checks=DEFAULT_CHECKS) -> Scrub:
         seconds = {INPUT: time.perf_counter() - started}
         started = time.perf_counter()
         try:
+            for name in names:  # each check on its own: one plan per check keeps each one lean
+                con.execute(f"CREATE TEMP TABLE {_ident('scrub_found_' + name)} AS\n{_check_sql(name)}")
             findings = _arrow(con.execute(_findings_sql(names)))
         except duckdb.InterruptException:
             raise KeyboardInterrupt from None
@@ -337,14 +339,19 @@ def _input_stage(con, source: _Source) -> tuple[int, int]:
     return rows, lines
 
 
+def _check_sql(name: str) -> str:
+    """A check's findings, typed as FINDINGS says."""
+    columns = ", ".join(f"CAST({_ident(n)} AS {t}) AS {_ident(n)}" for n, t in FINDINGS)
+    body = CHECKS[name].sql().strip().rstrip(";")
+    # the newline before ')' keeps a trailing comment in the file from swallowing it
+    return f"SELECT {columns} FROM (\n{body}\n)"
+
+
 def _findings_sql(names) -> str:
     """One SELECT: the input findings and those of each check, typed alike and sorted."""
-    columns = ", ".join(f"CAST({_ident(n)} AS {t}) AS {_ident(n)}" for n, t in FINDINGS)
     parts = ["SELECT * FROM scrub_input_findings"]
     for name in names:
-        body = CHECKS[name].sql().strip().rstrip(";")
-        # the newline before ')' keeps a trailing comment in the file from swallowing it
-        parts.append(f"SELECT {columns}, NULL::BIGINT AS sort_row, NULL::INTEGER AS rule_order FROM (\n{body}\n)")
+        parts.append(f"SELECT *, NULL::BIGINT AS sort_row, NULL::INTEGER AS rule_order FROM {_ident('scrub_found_' + name)}")
     listed = ", ".join(_ident(n) for n, _ in FINDINGS)
     return (
         f"SELECT {listed} FROM (\n" + "\nUNION ALL BY NAME\n".join(parts) + "\n)\n"
