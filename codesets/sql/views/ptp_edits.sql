@@ -4,7 +4,9 @@
 -- Sources: row_runs, edits and release_parts. The files are cumulative, so the latest quarter states
 -- every edit's own window: the edits in force on date of service D are those with
 -- modifier_indicator <> '9' AND effective_date <= D AND (deletion_date IS NULL OR D <= deletion_date).
--- A bundled sample serves only while no real quarter of the setting is loaded.
+-- A bundled sample serves only while no real quarter of the setting is loaded. It expands the
+-- latest quarter's runs itself rather than filtering edits_published: the join with release_parts
+-- would come after every quarter's runs expanded (18 s instead of 3.5 s over four quarters).
 -- Example: SELECT column2_code, modifier_indicator, effective_date, deletion_date FROM ptp_edits WHERE setting = 'practitioner' AND column1_code = '29881';
 -- Columns:
 --   setting: practitioner or outpatient_hospital
