@@ -43,7 +43,7 @@ con.execute("CREATE TABLE ptp AS SELECT * FROM read_csv(?, delim = '\\t', header
             "escape = '', auto_detect = false, columns = {'c1': 'VARCHAR', 'c2': 'VARCHAR', 'prior': 'VARCHAR', "
             "'effective': 'VARCHAR', 'deletion': 'VARCHAR', 'indicator': 'VARCHAR', 'rationale': 'VARCHAR'})", [ptp])
 con.execute("CREATE TABLE mue AS SELECT * FROM read_csv(?, header = false, skip = 2, auto_detect = false, "
-            "new_line = '\\r\\n', encoding = 'latin-1', columns = {'code': 'VARCHAR', 'value': 'VARCHAR', "
+            "new_line = '\\\\r\\\\n', encoding = 'latin-1', columns = {'code': 'VARCHAR', 'value': 'VARCHAR', "
             "'mai': 'VARCHAR', 'rationale': 'VARCHAR'})", [mue])
 print(con.execute("SELECT (SELECT COUNT(*) FROM ptp) + (SELECT COUNT(*) FROM mue)").fetchone()[0])
 con.close()
