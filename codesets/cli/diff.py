@@ -16,7 +16,9 @@ def register(app: typer.Typer) -> None:
 def diff(
     ctx: typer.Context,
     source: str = typer.Argument(..., help="The source: gems, ncci_ptp or ncci_mue."),
-    old: str = typer.Argument(..., metavar="A", help="The release to compare from, e.g. v322r0 (`codesets releases` lists them)."),
+    old: str = typer.Argument(
+        ..., metavar="A", help="The release to compare from, e.g. v322r0 (`codesets releases` lists them)."
+    ),
     new: str = typer.Argument(..., metavar="B", help="The release to compare to, e.g. v323r0."),
     fmt: Format = typer.Option(Format.table, "--format", help="Output format: table, csv, json or ndjson."),
     columns: Optional[str] = columns_option(),  # a list by the time it arrives: see columns_option

@@ -14,10 +14,14 @@ A part only one of them has (the FY2017 GEMs are diagnosis only) is not compared
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from codesets.errors import SourceUnknown, UsageError
 from codesets.text import escape
 from codesets.warehouse import sqlfiles
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -65,19 +69,18 @@ class Diff:
     source: str
     old: str
     new: str
-    table: object  # pyarrow.Table: a ``change`` column, then the view's columns
+    table: pa.Table  # a ``change`` column, then the view's columns but release_id and previous_release_id
     parts: list[str]  # the parts compared
     notes: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, dict[str, int]]:
-        """Rows per change type and part, every change type of the source present (0 when none)."""
+        """Rows per change type and part; every change type of the source is a key, {} when it has no rows."""
         comparison = SOURCES[self.source]
         found: dict[str, dict[str, int]] = {change: {} for change in comparison.changes}
-        columns = [self.table.column(name).to_pylist() for name in ("change", *comparison.part_columns)]
-        for change, *part in zip(*columns):
-            per_part = found.setdefault(change, {})
-            name = "-".join(part)
-            per_part[name] = per_part.get(name, 0) + 1
+        grouped = self.table.group_by(["change", *comparison.part_columns]).aggregate([([], "count_all")])
+        for row in grouped.to_pylist():
+            part = "-".join(row[name] for name in comparison.part_columns)
+            found.setdefault(row["change"], {})[part] = row["count_all"]
         return found
 
     def summary(self) -> list[str]:
@@ -106,7 +109,7 @@ def compare(con, source: str, old: str, new: str) -> Diff:
     }
     for release_id in (old, new):
         if release_id not in releases:
-            known = ", ".join(releases) if releases else "none yet (load one with `codesets load` or `codesets refresh`)"
+            known = ", ".join(releases) or "none yet (load one with `codesets load` or `codesets refresh`)"
             raise UsageError(f"no release {escape(release_id, 64)!r} of {source}; its releases: {known}")
     (old_from, old_parts), (new_from, new_parts) = releases[old], releases[new]
     parts = sorted(set(old_parts) & set(new_parts))
@@ -123,7 +126,7 @@ def compare(con, source: str, old: str, new: str) -> Diff:
     if old_from is not None and new_from is not None and old_from > new_from:
         notes.append(
             f"{old} takes effect after {new} ({old_from} > {new_from}): the changes read from {old} to {new}; "
-            f"give the older release first to see what the newer one changed"
+            "give the older release first to see what the newer one changed"
         )
     sql = (
         f"SELECT * EXCLUDE (release_id, previous_release_id) FROM ({view_sql(comparison.view)}) "

@@ -287,6 +287,10 @@ def test_a_part_one_release_lacks_is_not_compared(tmp_path):
     assert rows_of(result.table, ("change", "service_type", "code")) == [("removed", "practitioner", "90471")]
     assert result.parts == ["practitioner"] and result.notes == ["dme: only in 2026-07-01; not compared"]
     assert result.summary()[0] == "ncci_mue 2026-07-01 -> 2026-10-01 added: 0 codes"
+    load(wh, "ncci_mue", [write_mue(tmp_path / "c", "dme", "01-01-2027", [("A4253", "4", CLINICAL, "x")])])
+    with pytest.raises(UsageError, match=r"^releases 2026-10-01 \(practitioner\) and 2027-01-01 \(dme\) of ncci_mue "
+                                         r"have no part in common; nothing to compare$"):
+        diffing.diff(wh, "ncci_mue", "2026-10-01", "2027-01-01")
 
 
 # --- GEMs: the real FY2017 and FY2018 files -----------------------------------------------------------
