@@ -123,21 +123,28 @@ class _Query:
         self.items: queue.Queue = queue.Queue(maxsize=4)
         self.stopping = threading.Event()
         self.done = threading.Event()
-        threading.Thread(target=self._work, args=(statement, params, batch_rows),
-                         name="codesets-query", daemon=True).start()
+        self.worker = threading.Thread(target=self._work, args=(statement, params, batch_rows),
+                                       name="codesets-query", daemon=True)
+        self.worker.start()
 
     def _work(self, statement, params, batch_rows) -> None:
+        # DuckDB's result and reader live in _run's frame alone, so they are gone before ``done``
+        # says the connection may close: a result outliving its connection, or still held by a
+        # thread when the interpreter exits, aborts the process ("terminate called ...").
         try:
-            reader = self.con.sql(statement, params=params).to_arrow_reader(batch_rows)
-            self._put(reader.schema)
-            for batch in reader:
-                if not self._put(batch):
-                    return
-            self._put(self._END)
+            self._run(statement, params, batch_rows)
         except BaseException as exc:  # handed to the reading thread, which raises it
-            self._put(exc)
+            self._put(exc.with_traceback(None))
         finally:
             self.done.set()
+
+    def _run(self, statement, params, batch_rows) -> None:
+        reader = self.con.sql(statement, params=params).to_arrow_reader(batch_rows)
+        self._put(reader.schema)
+        for batch in reader:
+            if not self._put(batch):
+                return
+        self._put(self._END)
 
     def _put(self, item) -> bool:
         while not self.stopping.is_set():
@@ -185,6 +192,11 @@ class _Query:
             self.con.interrupt()
             try:
                 self.done.wait(_TICK)
+            except KeyboardInterrupt:
+                pass
+        while self.worker.is_alive():  # out of _work for good before the connection may close
+            try:
+                self.worker.join(_TICK)
             except KeyboardInterrupt:
                 pass
         if self.on_close is not None:
