@@ -39,14 +39,12 @@ class LineFile:
     lines: int
     line_ending: str  # 'LF', 'CRLF', 'mixed' or 'none'
     tabs: int = 0  # tab characters in the file (a tab-separated loader checks its field count with it)
-    blank_line: int | None = None  # the first empty line, if any (the last line ending is not one)
     bare_lf: int = 0  # line endings that are LF without CR
 
 
 def inspect(path: Path) -> LineFile:
     """Count lines and line endings in one pass over the bytes; refuse what DuckDB would misread."""
     newlines = crlf = tabs = 0
-    blank_line = None
     last_newline = -1  # absolute offset of the newline before the current line
     offset = 0
     previous_tail = b""
@@ -67,8 +65,6 @@ def inspect(path: Path) -> LineFile:
                 pairs = joined.count(b"\r\n")
                 if carriage != pairs and not (carriage == pairs + 1 and joined.endswith(b"\r")):
                     _lone_carriage_return(path, joined, newlines, len(previous_tail))
-                if blank_line is None:
-                    blank_line = _blank(joined, len(previous_tail), newlines, offset == 0)
                 newlines += block.count(b"\n")
                 tabs += block.count(b"\t")
                 crlf += pairs
@@ -82,24 +78,7 @@ def inspect(path: Path) -> LineFile:
         raise SourceError(f"{shown(path)}: the file is empty")
     ending = "none" if newlines == 0 else "CRLF" if crlf == newlines else "LF" if crlf == 0 else "mixed"
     lines = newlines + (0 if previous_tail == b"\n" else 1)
-    return LineFile(path, lines, ending, tabs, blank_line, newlines - crlf)
-
-
-def _blank(joined: bytes, tail: int, newlines_before: int, at_start: bool) -> int | None:
-    """The line number of the first empty line starting in ``joined`` (after the carried tail)."""
-    candidates = []
-    if at_start and joined[:1] in (b"\n", b"\r"):
-        candidates.append(0)
-    for pattern in (b"\n\n", b"\n\r\n"):
-        found = joined.find(pattern)
-        if found >= 0:
-            candidates.append(found + 1)
-    if not candidates:
-        return None
-    start = min(candidates)
-    # newlines before ``start`` in joined, counting the carried tail's newline once
-    before = joined.count(b"\n", 0, start) - (1 if tail and joined[:1] == b"\n" else 0)
-    return newlines_before + before + 1
+    return LineFile(path, lines, ending, tabs, newlines - crlf)
 
 
 def stage(con, table: str, files: list[LineFile]) -> None:

@@ -87,37 +87,38 @@ class NcciPtpLoader:
         """Every data line of every file into ``ptp_raw``, read by DuckDB's CSV reader at disk speed.
 
         The reader skips empty lines and pads short ones, so the byte pass (``_lines.inspect``)
-        counts lines and tabs first: a file whose tab count is not six per line, or that holds an
-        empty line, is refused here with the line named, before any row is read.
+        counts lines and tabs first: a file whose tab count is not six per data line (an empty
+        line has none) is refused here with the line named, before any row is read. Empty lines
+        at the very end hold nothing and are not data lines.
         """
         staged, files = [], []
         for part, paths in parts.items():
             for path in paths:
                 header = _header(path)
                 info = _lines.inspect(path)
-                _check_layout(path, info, header)
-                files.append((len(files), path, part, header, info))
+                lines = _check_layout(path, info, header)
+                files.append((len(files), path, part, header, lines, info.line_ending))
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE ptp_raw (file_no USMALLINT, line_no INTEGER, c1 VARCHAR, c2 VARCHAR, "
+            "CREATE OR REPLACE TEMP TABLE ptp_raw (file_no USMALLINT, c1 VARCHAR, c2 VARCHAR, "
             "prior VARCHAR, effective VARCHAR, deletion VARCHAR, indicator VARCHAR, rationale VARCHAR)"
         )
-        for file_no, path, _part, header, info in files:
-            (rows,) = con.execute(sqlfiles.query("ncci_ptp_read"), [file_no, header, str(path), header]).fetchone()
-            if rows != info.lines - header:  # the reader dropped or split a line: never load that silently
-                raise SourceError(
-                    f"{shown(path)}: {info.lines - header:,} data lines but {rows:,} rows read; "
-                    "the file is not one edit per line"
-                )
+        first_rows = []
+        for file_no, path, _part, header, lines, _ending in files:
+            (before,) = con.execute("SELECT COUNT(*) FROM ptp_raw").fetchone()
+            (rows,) = con.execute(sqlfiles.query("ncci_ptp_read"), [file_no, str(path), header]).fetchone()
+            if rows != lines:  # the reader dropped or split a line: never load that silently
+                raise SourceError(f"{shown(path)}: {lines:,} data lines but {rows:,} rows read; the file is not one edit per line")
+            first_rows.append(before)
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE ptp_files (file_no USMALLINT, source_file VARCHAR, part VARCHAR)"
+            "CREATE OR REPLACE TEMP TABLE ptp_files (file_no USMALLINT, source_file VARCHAR, part VARCHAR, "
+            "first_row BIGINT, header INTEGER)"
         )
-        con.executemany("INSERT INTO ptp_files VALUES (?, ?, ?)", [(n, p.name, part) for n, p, part, _h, _i in files])
+        con.executemany("INSERT INTO ptp_files VALUES (?, ?, ?, ?, ?)",
+                        [(n, p.name, part, first, header) for (n, p, part, header, _l, _e), first in zip(files, first_rows)])
         con.execute("CREATE OR REPLACE TEMP VIEW ptp_rows AS " + sqlfiles.query("ncci_ptp_rows"))
         con.execute("CREATE OR REPLACE TEMP VIEW staged AS " + sqlfiles.query("ncci_ptp_stage"))
-        for _n, path, part, header, info in files:
-            staged.append(StagedFile(
-                name=path.name, part=part, rows=info.lines - header, kind=f"ptp {part}", line_ending=info.line_ending,
-            ))
+        for _n, path, part, _skipped, lines, ending in files:
+            staged.append(StagedFile(name=path.name, part=part, rows=lines, kind=f"ptp {part}", line_ending=ending))
         return staged
 
     def fill(self, table: str) -> str:
@@ -196,21 +197,38 @@ def _header(path: Path) -> int | None:
     return None
 
 
-def _check_layout(path: Path, info: _lines.LineFile, header: int) -> None:
-    """Refuse an empty line or a line without exactly six tabs, naming the first one."""
-    if info.blank_line is not None and info.blank_line > header:
-        raise SourceError(f"{shown(path)}: line {info.blank_line:,} is empty; a PTP file has one edit per line")
+def _check_layout(path: Path, info: _lines.LineFile, header: int) -> int:
+    """The number of data lines; refuses an empty line or one without exactly six tabs, naming it.
+
+    Empty lines at the very end of the file hold nothing and are not counted.
+    """
     with open(path, "rb") as handle:
         header_tabs = sum(handle.readline().count(b"\t") for _ in range(header))
-    expected = header_tabs + (FIELDS - 1) * (info.lines - header)
-    if info.tabs == expected:
-        return
+    trailing = _trailing_empty_lines(path)
+    lines = info.lines - header - trailing
+    if info.tabs == header_tabs + (FIELDS - 1) * lines:
+        return lines
     with open(path, "rb") as handle:  # the slow path, for the message only
         for number, line in enumerate(handle, start=1):
-            if number > header and line.count(b"\t") != FIELDS - 1:
+            if number > header and line.count(b"\t") != FIELDS - 1 and number <= header + lines:
+                if not line.strip(b"\r\n"):
+                    raise SourceError(f"{shown(path)}: line {number:,} is empty; a PTP file has one edit per line")
                 fields = line.count(b"\t") + 1
                 raise SourceError(
                     f"{shown(path)}: line {number:,} has {fields} tab-separated fields; a PTP edit has {FIELDS} "
                     "(column 1, column 2, prior-1996 flag, effective, deletion, modifier indicator, rationale)"
                 )
     raise SourceError(f"{shown(path)}: the header lines are not the PTP header")
+
+
+def _trailing_empty_lines(path: Path) -> int:
+    """Empty lines after the last line of text (a file's own final line ending is not one)."""
+    with open(path, "rb") as handle:
+        handle.seek(0, 2)
+        size = handle.tell()
+        handle.seek(max(0, size - 4096))
+        tail = handle.read()
+    stripped = tail.rstrip(b"\r\n")
+    if len(stripped) == len(tail) or not stripped:
+        return 0
+    return max(tail[len(stripped):].count(b"\n") - 1, 0) + (0 if tail.endswith(b"\n") else 1)

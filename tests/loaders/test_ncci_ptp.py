@@ -116,6 +116,9 @@ def test_wrong_field_count_and_empty_lines_are_named(warehouse, tmp_path):
     with pytest.raises(SourceError, match="line 8 is empty"):
         load(warehouse, "ncci_ptp", [blank])
     assert warehouse.current() is None
+    trailing = tmp_path / "ccipra-v322r0-f4.txt"  # empty lines at the very end hold nothing: loaded
+    trailing.write_bytes(write_ptp(tmp_path / "y.txt", [GOOD, GOOD]).read_bytes() + b"\r\n\r\n")
+    assert load(warehouse, "ncci_ptp", [trailing]).parts[0].rows == 2
 
 
 def test_quirks_are_loaded_and_reported(warehouse, tmp_path):

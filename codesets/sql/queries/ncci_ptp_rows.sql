@@ -1,11 +1,11 @@
 -- ncci_ptp_rows: PTP lines cut into typed fields, with the raw fields the checks name.
--- Input: ptp_raw(file_no, line_no, c1, c2, prior, effective, deletion, indicator, rationale)
---   and ptp_files(file_no, source_file, part). Output: one row per data line; the publish
---   reads the typed columns, the checks (as the view ``staged``) the raw ones too.
+-- Input: ptp_raw(file_no, c1, c2, prior, effective, deletion, indicator, rationale) in file order
+--   and ptp_files(file_no, source_file, part, first_row, header). Output: one row per data line;
+--   the publish reads the typed columns, the checks (as the view ``staged``) the raw ones too.
 SELECT
     r.file_no,
     f.source_file,
-    r.line_no,
+    CAST(r.rowid - f.first_row + f.header + 1 AS INTEGER) AS line_no,
     f.part,
     f.part AS setting,
     r.c1,
