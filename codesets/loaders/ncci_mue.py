@@ -81,6 +81,11 @@ class NcciMueLoader:
         """An MUE table is recognised by its header (or, if that is wrong, by its first data record)."""
         head = _head(path)
         if head is None:
+            if _has_bom(path) and _head_text_names_mue(path):
+                raise SourceError(
+                    f"{shown(path)}: an MUE table saved with a UTF-8 byte order mark (Excel's \"CSV UTF-8\"); "
+                    "CMS publishes them as Latin-1: load the file as downloaded, or save it without the mark"
+                )
             return None
         return Claim(part=head.part, release_id=_release_from_name(path))
 
@@ -387,3 +392,13 @@ def _ending(item: _lines.LineFile, header_to: int) -> str:
         head = b"".join(handle.readline() for _ in range(header_to))
     inside = head.count(b"\n") - head.count(b"\r\n")
     return "CRLF" if item.bare_lf == inside else "mixed"
+
+
+def _has_bom(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(3) == b"\xef\xbb\xbf"
+
+
+def _head_text_names_mue(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return b"MUE Values" in handle.read(1 << 16)

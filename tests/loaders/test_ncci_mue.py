@@ -472,3 +472,16 @@ def test_pushdown_agrees_with_pandera(name):
     except pa.errors.SchemaErrors as exc:
         validated = set(frame.loc[exc.failure_cases["index"].dropna().astype(int), "line_no"])
     assert pushed == validated == {line for line, _c, _v in BAD_ROWS.get(name, [])}
+
+
+def test_a_byte_order_mark_is_named(tmp_path):
+    from codesets.loaders.ncci_mue import LOADER
+
+    need_shared(REAL_MUE_FOR_BOM)
+    path = tmp_path / "MCR_MUE_PractitionerServices_Eff_07-01-2026.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + REAL_MUE_FOR_BOM.read_bytes())
+    with pytest.raises(SourceError, match="byte order mark"):
+        LOADER.claim(path)
+
+
+REAL_MUE_FOR_BOM = SHARED_DATA / "mue" / "MCR_MUE_PractitionerServices_Eff_07-01-2026.excerpt.csv"
