@@ -14,9 +14,9 @@ version in the name: ``v322r0`` is version 32.2 revision 0, effective July 1, 20
 year is 1994 + 32, the quarter 2 counts from 0).
 
 The files are cumulative: each quarter repeats every edit of the last, deleted ones kept with
-their deletion date. The loader is ``cumulative``: the publish stores a release as the rows it
-publishes first plus runs of lines pointing at rows an earlier release published (see
-``codesets.warehouse.history``), so the warehouse grows with what changed.
+their deletion date. The shape this loader fills, ``edits``, is stored cumulatively: the publish
+keeps a release as the rows it publishes first plus runs of lines pointing at rows an earlier
+release published (``codesets.warehouse.history``), so the warehouse grows with what changed.
 
 Quirks of the real files, loaded on purpose and reported: indicator 9 rows whose deletion date
 equals the effective date (never an edit), the same pair and effective date twice (active
@@ -53,12 +53,6 @@ class NcciPtpLoader:
     source = "ncci_ptp"
     description = "CMS NCCI procedure-to-procedure edits (ccipra practitioner, ccioph outpatient hospital)"
     tables = ("edits",)
-    cumulative = True  # each quarter repeats the last: stored as what changed (warehouse/history.py)
-    # the columns that make two rows the same edit as published (provenance aside)
-    content_columns = (
-        "setting", "column1_code", "column2_code", "prior_1996", "effective_date", "deletion_date",
-        "modifier_indicator", "rationale",
-    )
 
     def claim(self, path: Path) -> Claim | None:
         header = _header(path)
