@@ -27,7 +27,7 @@ from codesets.warehouse.catalog import LoadResult, PartResult
 from codesets.warehouse.storage import Warehouse
 
 SHOWN_REJECTS = 20  # rows printed in the error; the rejects file has all of them
-SCRATCH_MEMORY = "400MB"  # the staging database spills to PATH/tmp beyond this
+SCRATCH_MEMORY = "300MB"  # the staging database spills to PATH/tmp beyond this
 DIFF_MEMORY = "200MB"  # so does the comparison with the previous release, once the staging memory is gone
 
 
