@@ -21,7 +21,6 @@ collision within one code pair (about one load in 10^10 at full scale).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 _PROVENANCE = ("source", "release_id", "part", "source_file", "line_no")
@@ -49,14 +48,14 @@ def nearest_base(published: list[dict], part: str, effective_from) -> dict | Non
 
 
 def write_part(con, writer, shaped: str, columns: list[tuple[str, str]], source: str, release_id: str,
-               part: str, base: dict | None, literal) -> tuple[list, Written]:
+               part: str, base: dict | None) -> tuple[list, Written]:
     """Write one part of a cumulative shape: its new rows and its runs. Returns (data files, figures).
 
     ``shaped`` is the part's rows as the shape's typed columns (publish._shaped). The data
     files of the base release that the runs may point at are listed too, so that they stay
     on disk as long as a release needs them.
     """
-    from codesets.warehouse.publish import DataFile
+    from codesets.warehouse.publish import DataFile, _literal as literal, write_data_file
 
     hashed = [(name, sql_type) for name, sql_type in columns if name not in _PROVENANCE and name not in _KEYS]
     key_columns = ", ".join(f'"{c}"' for c in _KEYS)
@@ -66,7 +65,7 @@ def write_part(con, writer, shaped: str, columns: list[tuple[str, str]], source:
 
     root = writer.warehouse.path
     if base is None:  # every row is new: the part is its rows, and one run per file
-        return _first(con, writer, shaped, source, release_id, part, literal)
+        return _first(con, writer, shaped, source, release_id, part)
     base_files = [d for d in base["data_files"] if d["table"] == "edits"]
     runs_files = [d for d in base["data_files"] if d["table"] == "row_runs"]
     versions = ", ".join(literal(str(root / d["path"])) for d in base_files)
@@ -122,29 +121,16 @@ def write_part(con, writer, shaped: str, columns: list[tuple[str, str]], source:
     """)
     (rows, reused) = con.execute("SELECT COUNT(*), COUNT(*) FILTER (reused) FROM history_matched").fetchone()
 
-    written = []
-    tmp, final = writer.data_file("edits", source, release_id, part)
-    try:
-        con.execute(f"""
-            COPY (
-                SELECT s.* FROM ({shaped}) AS s
-                INNER JOIN history_files AS f ON f.release_id = ? AND f.source_file = CAST(s.source_file AS VARCHAR)
-                SEMI JOIN (SELECT place FROM history_matched WHERE NOT reused) AS m
-                    ON m.place = f.file_key * {_SPAN} + s.line_no
-            ) TO {literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)
-        """, [release_id])
-        os.replace(tmp, final)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    written.append(DataFile("edits", str(final.relative_to(root)), rows - reused))
+    written = [write_data_file(con, writer, "edits", source, release_id, part, f"""
+        SELECT s.* FROM ({shaped}) AS s
+        INNER JOIN history_files AS f ON f.release_id = ? AND f.source_file = CAST(s.source_file AS VARCHAR)
+        SEMI JOIN (SELECT place FROM history_matched WHERE NOT reused) AS m
+            ON m.place = f.file_key * {_SPAN} + s.line_no
+    """, [release_id])]
 
     # A run starts where the line before is not the origin's line before, and ends likewise;
     # starts and ends are few (about four per change), so pairing them costs nothing.
-    tmp, final = writer.data_file("row_runs", source, release_id, part)
-    try:
-        (runs,) = con.execute(f"""
-            COPY (
+    runs_file = write_data_file(con, writer, "row_runs", source, release_id, part, f"""
                 WITH starts AS (
                     SELECT m.place, m.origin FROM history_matched AS m
                     ANTI JOIN history_matched AS p ON p.place = m.place - 1 AND p.origin = m.origin - 1
@@ -167,13 +153,9 @@ def write_part(con, writer, shaped: str, columns: list[tuple[str, str]], source:
                 INNER JOIN history_files AS here ON here.file_key = p.place // {_SPAN}
                 INNER JOIN history_files AS there ON there.file_key = p.origin // {_SPAN}
                 ORDER BY here.source_file, first_line
-            ) TO {literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)
-        """).fetchone()
-        os.replace(tmp, final)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    written.append(DataFile("row_runs", str(final.relative_to(root)), runs))
+    """)
+    written.append(runs_file)
+    runs = runs_file.rows
     # the rows the runs reuse live in the base's data files (and those it reused): keep them listed
     seen = {d.path for d in written}
     for d in base_files:
@@ -185,41 +167,25 @@ def write_part(con, writer, shaped: str, columns: list[tuple[str, str]], source:
     return written, figures
 
 
-def _first(con, writer, shaped: str, source: str, release_id: str, part: str, literal):
-    """A part with no earlier release to reuse: all its rows, and its files as runs of themselves."""
-    from codesets.warehouse.publish import DataFile
+def _first(con, writer, shaped: str, source: str, release_id: str, part: str):
+    """A part with no earlier release to reuse: all its rows, and each of its files as one run."""
+    from codesets.warehouse.publish import _literal as literal, write_data_file
 
-    root = writer.warehouse.path
-    tmp, final = writer.data_file("edits", source, release_id, part)
-    try:
-        (rows,) = con.execute(f"COPY ({shaped}) TO {literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)").fetchone()
-        os.replace(tmp, final)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    written = [DataFile("edits", str(final.relative_to(root)), rows)]
-    tmp, final = writer.data_file("row_runs", source, release_id, part)
-    try:
-        # staged lines are consecutive within a file (an empty line is refused), so a file is one run;
-        # the HAVING guard keeps a gap from ever becoming a run that covers lines it does not hold
-        (runs,) = con.execute(f"""
-            COPY (
-                SELECT {literal(source)} AS source, {literal(release_id)} AS release_id, {literal(part)} AS part,
-                       CAST(source_file AS VARCHAR) AS source_file, MIN(line_no) AS first_line,
-                       CAST(COUNT(*) AS INTEGER) AS line_count, {literal(release_id)} AS origin_release_id,
-                       CAST(source_file AS VARCHAR) AS origin_source_file, MIN(line_no) AS origin_first_line
-                FROM ({shaped}) AS s
-                GROUP BY source_file
-                HAVING COUNT(*) = MAX(line_no) - MIN(line_no) + 1
-                ORDER BY source_file
-            ) TO {literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)
-        """).fetchone()
-        os.replace(tmp, final)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    files = con.execute(f"SELECT COUNT(DISTINCT source_file) FROM ({shaped}) AS s").fetchone()[0]
-    if runs != files:
-        raise RuntimeError(f"{part}: staged lines are not consecutive in every file; cannot store them as runs")
-    written.append(DataFile("row_runs", str(final.relative_to(root)), runs))
-    return written, Written(rows=rows, versions=rows, runs=runs, base_release_id=None, reused=0, base_rows=0)
+    rows_file = write_data_file(con, writer, "edits", source, release_id, part, shaped)
+    # staged lines are consecutive within a file (an empty line is refused); were they not, a run
+    # would claim lines it does not hold, so the query stops rather than write one
+    runs_file = write_data_file(con, writer, "row_runs", source, release_id, part, f"""
+        SELECT {literal(source)} AS source, {literal(release_id)} AS release_id, {literal(part)} AS part,
+               CAST(source_file AS VARCHAR) AS source_file, MIN(line_no) AS first_line,
+               CAST(COUNT(*) AS INTEGER) AS line_count, {literal(release_id)} AS origin_release_id,
+               CAST(source_file AS VARCHAR) AS origin_source_file,
+               CASE WHEN COUNT(*) = MAX(line_no) - MIN(line_no) + 1 THEN MIN(line_no)
+                    ELSE error('staged lines of ' || source_file || ' are not consecutive; cannot store them as runs')
+               END AS origin_first_line
+        FROM ({shaped}) AS s
+        GROUP BY source_file
+        ORDER BY source_file
+    """)
+    rows = rows_file.rows
+    return [rows_file, runs_file], Written(rows=rows, versions=rows, runs=runs_file.rows, base_release_id=None,
+                                           reused=0, base_rows=0)

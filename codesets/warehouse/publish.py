@@ -52,23 +52,30 @@ def write_parts(con, writer: Writer, loader, release_id: str, files: dict[str, l
             if table in CUMULATIVE:
                 base = history.nearest_base(published, part, effective_from)
                 data_files, figures[part] = history.write_part(
-                    con, writer, select, shapes[table], loader.source, release_id, part, base, _literal
+                    con, writer, select, shapes[table], loader.source, release_id, part, base
                 )
                 written[part] += data_files
                 rows_by_part[part] += figures[part].rows
                 continue
-            tmp, final = writer.data_file(table, loader.source, release_id, part)
-            try:
-                (rows,) = con.execute(
-                    f"COPY ({select}) TO {_literal(str(tmp))} (FORMAT parquet, COMPRESSION {_COMPRESSION})"
-                ).fetchone()
-                os.replace(tmp, final)
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
-            written[part].append(DataFile(table, str(final.relative_to(writer.warehouse.path)), rows))
-            rows_by_part[part] += rows
+            data_file = write_data_file(con, writer, table, loader.source, release_id, part, select)
+            written[part].append(data_file)
+            rows_by_part[part] += data_file.rows
     return written, rows_by_part, figures
+
+
+def write_data_file(con, writer: Writer, table: str, source: str, release_id: str, part: str, select: str,
+                    params=None) -> DataFile:
+    """COPY ``select`` into a new data file of ``table``: written under a temporary name, renamed once whole."""
+    tmp, final = writer.data_file(table, source, release_id, part)
+    try:
+        (rows,) = con.execute(
+            f"COPY ({select}) TO {_literal(str(tmp))} (FORMAT parquet, COMPRESSION {_COMPRESSION})", params
+        ).fetchone()
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return DataFile(table, str(final.relative_to(writer.warehouse.path)), rows)
 
 
 def _shaped(con, loader, table: str, columns: list[tuple[str, str]], provenance: dict[str, list[str]]) -> str:
