@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from codesets.errors import QueryError
 
 GEM_SYSTEMS = ("icd9cm", "icd10cm", "icd9pcs", "icd10pcs")
+CODE_SYSTEMS = ("icd9cm", "icd10cm", "icd9pcs", "icd10pcs", "hcpcs", "cpt", "snomedct")
 
 # Shapes of valid codes per system, canonical form. They describe the code systems, not
 # any one release, so a code that fits may still be absent from a GEM. ASCII digits only:
@@ -27,6 +28,10 @@ PATTERNS = {
     "icd10cm": re.compile(r"[A-Z][0-9][0-9A-Z]{1,5}"),
     "icd9pcs": re.compile(r"[0-9]{2,4}"),
     "icd10pcs": re.compile(r"[0-9A-HJ-NP-Z]{7}"),  # PCS never uses the letters I and O
+    "hcpcs": re.compile(r"[A-Z][0-9]{4}"),  # HCPCS Level II: a letter and four digits (A0021, J9999)
+    "hcpcs_modifier": re.compile(r"[0-9A-Z]{2}"),  # HCPCS and CPT modifiers: two characters (25, LT, A1)
+    # CPT Category I is five digits; Category II nnnnF, Category III nnnnT, PLA nnnnU, nnnnM (MAAA).
+    "cpt": re.compile(r"[0-9]{4}[0-9FTUM]"),
 }
 
 _CANONICAL = re.compile(r"[0-9A-Z]+")

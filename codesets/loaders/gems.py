@@ -34,7 +34,7 @@ from codesets.loaders.contract import Claim, Sample, StagedFile
 from codesets.warehouse import sqlfiles
 
 # What a code of each system may look like (canonical: undotted, upper case), as SQL wants it.
-PATTERNS = {system: compiled.pattern for system, compiled in codes.PATTERNS.items()}
+PATTERNS = {system: codes.PATTERNS[system].pattern for system in codes.GEM_SYSTEMS}
 _LINE = re.compile(rb"^\S{2,7} +\S{2,7} +[0-9]{5}\r?$")
 _YEAR = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})(?![0-9])")
 _HEAD_LINES = 2000  # lines that decide a file's direction; every line is checked against it later

@@ -28,19 +28,22 @@ CREATE TABLE maps (
     line_no         INTEGER  NOT NULL  -- line of source_file
 );
 
--- codes: code lists with titles and validity (ICD-10-CM/PCS, HCPCS, ICD-9-CM, CPT).
+-- codes: code lists with titles and validity (ICD-10-CM/PCS, HCPCS, ICD-9-CM, CPT). One row per code
+-- (and per header) a release lists; the window a code is valid in comes from its release (release_parts)
+-- narrowed by the code's own dates where the file gives them (HCPCS add and termination dates).
 CREATE TABLE codes (
     source            VARCHAR NOT NULL,  -- loader that read the file, e.g. 'gems'
     release_id        VARCHAR NOT NULL,  -- release the row belongs to
-    part              VARCHAR NOT NULL,  -- part of the release, e.g. icd9cm-icd10cm (a GEM direction) or practitioner
-    code_system       VARCHAR NOT NULL,  -- icd10cm, icd10pcs, hcpcs, icd9cm, cpt
+    part              VARCHAR NOT NULL,  -- part of the release, e.g. order (an ICD-10-CM order file) or diagnoses
+    code_system       VARCHAR NOT NULL,  -- icd10cm, icd10pcs, hcpcs, hcpcs_modifier, icd9cm, icd9pcs, cpt
     code              VARCHAR NOT NULL,  -- canonical: undotted, upper case
     description       VARCHAR,  -- long title
     short_description VARCHAR,  -- short title
-    billable          BOOLEAN,  -- valid for billing (ICD-10-CM: not a header)
-    effective_from    DATE,              -- when the file dates the code itself (HCPCS add date)
-    effective_to      DATE,              -- HCPCS termination date
-    action_code       VARCHAR,  -- HCPCS action code
+    billable          BOOLEAN,  -- valid for billing (ICD-10-CM/PCS: false for a header)
+    effective_from    DATE,              -- first date the file dates the code itself (HCPCS add date); NULL: the release's
+    effective_to      DATE,              -- last date the file dates the code itself (HCPCS termination date); NULL: the release's
+    action_code       VARCHAR,  -- HCPCS action code (A add, C change, D discontinue, N no change, ...)
+    action_effective_date DATE,  -- HCPCS: when the action took effect
     source_file       VARCHAR NOT NULL,  -- file the row came from
     line_no           INTEGER NOT NULL  -- line of source_file
 );
