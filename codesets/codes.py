@@ -20,6 +20,17 @@ from codesets.errors import QueryError
 GEM_SYSTEMS = ("icd9cm", "icd10cm", "icd9pcs", "icd10pcs")
 CODE_SYSTEMS = ("icd9cm", "icd10cm", "icd9pcs", "icd10pcs", "hcpcs", "cpt", "snomedct")
 
+# Which loader's releases list the codes of each code system (`codesets code --system`).
+SOURCE_OF = {
+    "icd10cm": "icd10cm",
+    "icd10pcs": "icd10pcs",
+    "hcpcs": "hcpcs",
+    "hcpcs_modifier": "hcpcs",
+    "cpt": "cpt",
+    "icd9cm": "icd9cm",
+    "icd9pcs": "icd9cm",
+}
+
 # Shapes of valid codes per system, canonical form. They describe the code systems, not
 # any one release, so a code that fits may still be absent from a GEM. ASCII digits only:
 # \d would also accept other scripts' digits.

@@ -28,10 +28,10 @@ CREATE TABLE maps (
     line_no         INTEGER  NOT NULL  -- line of source_file
 );
 
--- codes: code lists with titles and validity (ICD-10-CM/PCS, HCPCS, ICD-9-CM, CPT). One row per code
+-- code_rows: code lists with titles and validity (ICD-10-CM/PCS, HCPCS, ICD-9-CM, CPT). One row per code
 -- (and per header) a release lists; the window a code is valid in comes from its release (release_parts)
 -- narrowed by the code's own dates where the file gives them (HCPCS add and termination dates).
-CREATE TABLE codes (
+CREATE TABLE code_rows (
     source            VARCHAR NOT NULL,  -- loader that read the file, e.g. 'gems'
     release_id        VARCHAR NOT NULL,  -- release the row belongs to
     part              VARCHAR NOT NULL,  -- part of the release, e.g. order (an ICD-10-CM order file) or diagnoses

@@ -15,7 +15,8 @@ from codesets.errors import SourceError, UsageError
 from codesets.text import shown
 
 REQUIRED = ("claim_id", "line_number", "date_of_service", "procedure_code")
-OPTIONAL = ("modifier_1", "modifier_2", "modifier_3", "modifier_4", "units", "setting", "member_id", "provider_id")
+OPTIONAL = ("modifier_1", "modifier_2", "modifier_3", "modifier_4", "units", "setting", "member_id", "provider_id",
+            "diagnosis_codes")
 MAX_LINE_BYTES = 64 * 1024 * 1024  # a CSV line longer than this is a finding; DuckDB's default is 2 MB
 
 _INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
@@ -233,7 +234,7 @@ def _adapter(columns: dict[str, tuple[str, str]], row_id: str, table: str) -> st
         f"{text('procedure_code')} AS procedure_code",
         *(f"{text(m)} AS {m}" for m in ("modifier_1", "modifier_2", "modifier_3", "modifier_4")),
         f"{units_text} AS units_text", f"{units_val}::DOUBLE AS units_value",
-        *(f"{text(c)} AS {c}" for c in ("setting", "member_id", "provider_id")),
+        *(f"{text(c)} AS {c}" for c in ("setting", "member_id", "provider_id", "diagnosis_codes")),
     ]
     return "SELECT\n    " + ",\n    ".join(select) + f"\nFROM {table}"
 

@@ -32,21 +32,49 @@ def releases(warehouse: Warehouse):
     return run_sql(warehouse, sqlfiles.query("release_listing"))
 
 
-def scrub(claims, checks=("ptp", "mue"), warehouse=None):
+def _warehouse(warehouse) -> Warehouse:
+    from codesets.config import warehouse_path
+
+    return warehouse if isinstance(warehouse, Warehouse) else Warehouse(warehouse_path(warehouse))
+
+
+def validity(codes, system=None, on=None, warehouse=None):
+    """Whether each code is valid and billable on a date of service; a pyarrow Table, in input order.
+
+    ``codes`` is a list of codes (with ``system`` and one date ``on``, default today) or a pyarrow
+    Table / pandas DataFrame with a column ``code`` and optional ``code_system`` and ``on_date``.
+    Columns: codesets.warehouse.validity.COLUMNS (status, valid, titles, window, successors...).
+    """
+    from codesets.warehouse.validity import validity as answer
+
+    with _warehouse(warehouse).connect() as con:
+        return answer(con, codes, system, on)
+
+
+def code_lookup(warehouse=None):
+    """A point lookup for scrubbers: ``lookup("R65.21", "icd10cm", date)`` -> a Validity row.
+
+    It keeps one read-only connection (one generation) open: close it with ``lookup.close()``
+    or use it in a ``with`` block. A billable code answers from memory in microseconds.
+    """
+    from codesets.warehouse.validity import CodeLookup
+
+    return CodeLookup(_warehouse(warehouse).connect(), owns_connection=True)
+
+
+def scrub(claims, checks=None, warehouse=None):
     """Scrub claim lines; return the findings as a pyarrow Table.
 
     ``claims`` is a CSV or Parquet path, a pyarrow Table or a pandas DataFrame with the
     claim-line columns of docs/scrub-rules.md (other columns are ignored: join the findings
     back on claim_id and line_number). ``checks`` names the checks besides ``input``, which
-    always runs. ``warehouse`` is a Warehouse or its path; by default the one CODESETS_WAREHOUSE
+    always runs (default: validity, ptp and mue). ``warehouse`` is a Warehouse or its path; by default the one CODESETS_WAREHOUSE
     or the default location names.
     """
-    from codesets.config import warehouse_path
     from codesets.warehouse import scrub as scrubbing
 
-    if not isinstance(warehouse, Warehouse):
-        warehouse = Warehouse(warehouse_path(warehouse))
-    return scrubbing.scrub(warehouse, claims, checks).findings
+    checks = scrubbing.DEFAULT_CHECKS if checks is None else checks
+    return scrubbing.scrub(_warehouse(warehouse), claims, checks).findings
 
 
 def diff(source, a, b, warehouse=None):
@@ -59,9 +87,6 @@ def diff(source, a, b, warehouse=None):
     default location names. Raises SourceUnknown or UsageError (codesets.errors) for a source
     or release it does not know, naming the known ones.
     """
-    from codesets.config import warehouse_path
     from codesets.warehouse import diff as diffing
 
-    if not isinstance(warehouse, Warehouse):
-        warehouse = Warehouse(warehouse_path(warehouse))
-    return diffing.diff(warehouse, source, a, b).table
+    return diffing.diff(_warehouse(warehouse), source, a, b).table

@@ -38,12 +38,19 @@ from codesets.warehouse import sqlfiles
 from codesets.warehouse.claim_input import MAX_LINE_BYTES, ClaimSource
 
 
+def _prepare_validity(con) -> None:
+    from codesets.warehouse.validity import prepare_scrub
+
+    prepare_scrub(con)
+
+
 @dataclass(frozen=True)
 class Check:
     """A check: its name in ``--checks`` and the SELECT in ``sql/queries/scrub_<name>.sql``."""
 
     name: str
     summary: str
+    prepare: object = None  # called with the connection before the SELECT runs, when the check needs tables
 
     def sql(self) -> str:
         return sqlfiles.query(f"scrub_{self.name}")
@@ -55,9 +62,11 @@ CHECKS: dict[str, Check] = {
     for check in (
         Check("ptp", "NCCI procedure-to-procedure edits: codes not billed together on one day"),
         Check("mue", "NCCI medically unlikely edits: units of a code on a line or a day"),
+        Check("validity", "procedure and diagnosis codes valid and billable on the date of service",
+              prepare=_prepare_validity),
     )
 }
-DEFAULT_CHECKS = ("ptp", "mue")
+DEFAULT_CHECKS = ("validity", "ptp", "mue")
 INPUT = "input"
 
 FINDINGS = (
@@ -143,6 +152,8 @@ def scrub(warehouse, claims, checks=DEFAULT_CHECKS) -> Scrub:
         started = time.perf_counter()
         try:
             for name in names:  # each check on its own: one plan per check keeps each one lean
+                if CHECKS[name].prepare is not None:
+                    CHECKS[name].prepare(con)
                 con.execute(f"CREATE TEMP TABLE {_ident('scrub_found_' + name)} AS\n{_check_sql(name)}")
             findings = _arrow(con.execute(_findings_sql(names)))
         except duckdb.InterruptException:

@@ -11,7 +11,7 @@ A warehouse is a directory:
 
 Publishing a release writes its own Parquet files, then a new generation: a fresh DuckDB
 file holding the catalog rows of every release and the views, where the views ``maps``,
-``codes``, ``edits`` and ``limits`` read exactly the data files the catalog lists. So a
+``code_rows``, ``edits`` and ``limits`` read exactly the data files the catalog lists. So a
 publish costs the new release plus a catalog of a few hundred rows, whatever the history,
 and the disk holds the data once. The generation is fsynced, renamed into place, and the
 ``current.duckdb`` link is swapped with ``os.replace``. A reader resolves the link once

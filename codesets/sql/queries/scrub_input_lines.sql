@@ -9,7 +9,8 @@
 -- `ok` is pushed into the scan with every rule's expression copied into it.
 -- Columns: claim_id as given; procedure_code and modifiers trimmed and upper-cased (modifiers
 --   in column order, empty ones left out, repeats kept); units 1 where none was given; setting
---   lower-cased, practitioner where none was given; member_id and provider_id NULL where empty.
+--   lower-cased, practitioner where none was given; member_id and provider_id NULL where empty;
+--   diagnosis_codes as given (`|`-separated ICD-10-CM codes, principal first; NULL where none).
 SELECT
     row_id::BIGINT AS row_id,
     claim_id::VARCHAR AS claim_id,
@@ -21,6 +22,7 @@ SELECT
     setting::VARCHAR AS setting,
     member_id::VARCHAR AS member_id,
     provider_id::VARCHAR AS provider_id,
+    diagnosis_codes::VARCHAR AS diagnosis_codes,
     ok,
     claim_problem IS NULL AND line_number IS NOT NULL AS usable
 FROM scrub_parsed

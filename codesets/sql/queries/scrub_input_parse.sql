@@ -2,7 +2,8 @@
 -- Grain: one row per input row (row_id).
 -- Sources: the temp view scrub_source, which codesets.warehouse.scrub puts over the claims file
 --   or table: row_id, claim_id, line_text/line_value, date_text/date_value, procedure_code,
---   modifier_1..modifier_4, units_text/units_value, setting, member_id, provider_id. Where the
+--   modifier_1..modifier_4, units_text/units_value, setting, member_id, provider_id,
+--   diagnosis_codes (passed on as given: the check validity judges each code). Where the
 --   input column is typed (Parquet or Arrow INTEGER, DATE, DOUBLE ...) its value is in *_value and
 --   *_text is NULL (or the value as text when the type cannot hold a valid one, e.g. 2.5 as a
 --   line number); a text column arrives in *_text with *_value NULL. A column the input lacks is NULL.
@@ -49,6 +50,7 @@ parsed AS (
         END AS setting,
         CASE WHEN member_id < '!' AND trim(member_id, E' \t\r\n') = '' THEN NULL ELSE member_id END AS member_id,
         CASE WHEN provider_id < '!' AND trim(provider_id, E' \t\r\n') = '' THEN NULL ELSE provider_id END AS provider_id,
+        diagnosis_codes,
         CASE
             WHEN line_value IS NOT NULL THEN line_value
             -- digits only: the cast alone would also take 3.5, 1e2, 0x10 and 1_000
@@ -132,6 +134,7 @@ SELECT
     setting,
     member_id,
     provider_id,
+    diagnosis_codes,
     claim_problem,
     line_problem,
     date_problem,

@@ -1,7 +1,7 @@
 -- release_row_keys: every row of the shared tables reduced to what identifies its content, for diffs.
--- Grain: one row per row of maps, codes, edits and limits (not unique: a part may repeat a row).
+-- Grain: one row per row of maps, code_rows, edits and limits (not unique: a part may repeat a row).
 -- Key: source, part, release_id, row_hash, line_no, source_file (a data test checks that no two rows share it)
--- Sources: maps, codes, edits_published (edits as each release published them), limits. Provenance (file, line) is left out of the hash, so the
+-- Sources: maps, code_rows, edits_published (edits as each release published them), limits. Provenance (file, line) is left out of the hash, so the
 -- same row in two releases hashes alike; release_changes compares the hashes of two releases.
 -- Example: SELECT release_id, COUNT(DISTINCT row_hash) FROM release_row_keys WHERE source = 'gems' GROUP BY 1;
 -- Columns:
@@ -18,9 +18,10 @@ SELECT source, part, release_id,
 FROM maps
 UNION ALL
 SELECT source, part, release_id,
-    hash(code_system, code, description, short_description, billable, effective_from, effective_to, action_code),
+    hash(code_system, code, description, short_description, billable, effective_from, effective_to, action_code,
+         action_effective_date),
     source_file, line_no
-FROM codes
+FROM code_rows
 UNION ALL
 SELECT source, part, release_id,
     hash(setting, column1_code, column2_code, prior_1996, effective_date, deletion_date, modifier_indicator, rationale),

@@ -1,0 +1,180 @@
+-- code_validity: the status of each (code, code system, date of service) of a batch.
+-- Input: the temp table validity_input (row_id, input, code_system, on_date); parameters $systems,
+--   $sources (codesets.codes.SOURCE_OF: which loader's releases answer for each code system) and
+--   $patterns (codesets.codes.PATTERNS: the shape of a code of each system), in the same order. The rules are written once, in docs/codes.md; codesets.warehouse.validity
+--   states them beside the point lookup, which a test holds to this query.
+-- Output: one row per input row, in row_id order.
+WITH sources AS (
+    SELECT unnest($systems) AS code_system, unnest($sources) AS source, unnest($patterns) AS pattern
+),
+inputs AS (
+    SELECT
+        v.row_id,
+        v.input,
+        v.code_system,
+        v.on_date,
+        s.source,
+        upper(replace(trim(v.input), '.', '')) AS code,
+        length(v.input) - length(replace(v.input, '.', '')) <= 1
+            AND regexp_full_match(upper(replace(trim(v.input), '.', '')), s.pattern) AS well_formed
+    FROM validity_input AS v
+    LEFT JOIN sources AS s ON s.code_system = v.code_system
+),
+releases AS (
+    SELECT DISTINCT source, release_id, effective_from, effective_to
+    FROM code_releases
+),
+in_force AS (
+    SELECT i.row_id, r.release_id, r.effective_from, r.effective_to
+    FROM inputs AS i
+    INNER JOIN releases AS r
+        ON r.source = i.source
+        AND r.effective_from <= i.on_date
+        AND (r.effective_to IS NULL OR i.on_date <= r.effective_to)
+),
+found AS (
+    SELECT i.row_id, h.*
+    FROM inputs AS i
+    INNER JOIN code_history AS h
+        ON h.code_system = i.code_system AND h.code = i.code
+        AND h.release_effective_from <= i.on_date
+        AND (h.release_effective_to IS NULL OR i.on_date <= h.release_effective_to)
+),
+answered AS (
+    SELECT
+        i.*,
+        f.release_id IS NOT NULL AS listed,
+        COALESCE(f.release_id, r.release_id) AS release_id,
+        r.release_id IS NOT NULL AS release_in_force,
+        f.description,
+        f.short_description,
+        f.billable,
+        f.effective_from,
+        f.effective_to,
+        f.added,
+        f.terminated,
+        f.source_file,
+        f.line_no
+    FROM inputs AS i
+    LEFT JOIN in_force AS r ON r.row_id = i.row_id
+    LEFT JOIN found AS f ON f.row_id = i.row_id
+),
+-- Codes the release in force does not list, or lists as headers: what else the warehouse knows.
+unlisted AS (
+    SELECT DISTINCT code_system, code, release_id, on_date
+    FROM answered
+    WHERE well_formed AND release_in_force AND (NOT listed OR NOT billable)
+),
+children AS (
+    SELECT u.code_system, u.code, u.release_id,
+        list(h.code ORDER BY h.code) AS codes
+    FROM (SELECT DISTINCT code_system, code, release_id FROM unlisted) AS u
+    INNER JOIN code_history AS h
+        ON h.code_system = u.code_system AND h.release_id = u.release_id
+        AND left(h.code, 3) = left(u.code, 3)
+        AND h.code LIKE u.code || '_%' AND h.billable
+    GROUP BY u.code_system, u.code, u.release_id
+),
+elsewhere AS (
+    SELECT u.code_system, u.code, u.on_date,
+        bool_or(h.release_effective_from > u.on_date) AS later,
+        bool_or(h.release_effective_from <= u.on_date) AS earlier,
+        max(h.release_effective_from) FILTER (WHERE h.release_effective_from <= u.on_date) AS last_listed_from
+    FROM unlisted AS u
+    INNER JOIN code_history AS h ON h.code_system = u.code_system AND h.code = u.code
+    GROUP BY u.code_system, u.code, u.on_date
+),
+-- A code the release in force dropped: the codes new since the last release that listed it, under the same parent.
+replacements AS (
+    SELECT e.code_system, e.code, e.on_date, list(DISTINCT n.code ORDER BY n.code) AS codes
+    FROM elsewhere AS e
+    INNER JOIN answered AS a
+        ON a.code_system = e.code_system AND a.code = e.code AND a.on_date = e.on_date AND NOT a.listed
+    INNER JOIN code_history AS n
+        ON n.code_system = e.code_system AND n.release_id = a.release_id AND n.billable
+        AND left(n.code, 3) = left(e.code, 3)
+        AND n.code LIKE left(e.code, length(e.code) - 1) || '%'
+    WHERE e.earlier AND NOT EXISTS (
+        SELECT 1 FROM code_history AS o
+        WHERE o.code_system = n.code_system AND o.code = n.code
+            AND o.release_effective_from = e.last_listed_from
+    )
+    GROUP BY e.code_system, e.code, e.on_date
+),
+-- HCPCS cross-references of a terminated code (the replacing code, where CMS names one).
+xrefs AS (
+    SELECT m.source_code AS code, m.release_id, list(m.target_code ORDER BY m.line_no, m.target_code) AS codes
+    FROM maps AS m
+    WHERE m.source = 'hcpcs' AND m.target_code IS NOT NULL
+        AND m.source_code IN (SELECT code FROM answered WHERE code_system = 'hcpcs' AND listed)
+    GROUP BY m.source_code, m.release_id
+),
+-- ICD-9 codes on a date from 2015-10-01: the current GEM's forward candidates, a combination as one
+-- alternative (its codes joined by '+'), single targets first, in file order.
+gem_candidates AS (
+    SELECT source_system AS code_system, source_code AS code, list(alternative ORDER BY kind, position) AS codes
+    FROM (
+        SELECT source_system, source_code, target_code AS alternative, 0 AS kind, line_no AS position
+        FROM gem_map
+        WHERE NOT no_map AND NOT (scenario > 0 AND choice_list > 0)
+        UNION ALL
+        SELECT source_system, source_code, array_to_string(target_codes, '+'), 1, scenario * 1000 + alternative
+        FROM gem_combinations
+    ) AS g
+    WHERE source_system IN ('icd9cm', 'icd9pcs')
+        AND source_code IN (SELECT code FROM answered WHERE code_system IN ('icd9cm', 'icd9pcs') AND listed)
+    GROUP BY source_system, source_code
+),
+statused AS (
+    SELECT
+        a.*,
+        CASE
+            WHEN NOT coalesce(a.well_formed, false) THEN 'unknown'
+            WHEN a.code_system = 'cpt' AND NOT a.release_in_force THEN 'valid shape (no CPT list)'
+            WHEN NOT a.release_in_force THEN 'no release in force'
+            WHEN a.listed AND NOT a.billable THEN 'header (not billable)'
+            WHEN a.listed AND a.added IS NOT NULL AND a.on_date < a.added THEN 'not yet effective'
+            WHEN a.listed AND a.terminated IS NOT NULL AND a.on_date > a.terminated THEN 'terminated'
+            WHEN a.listed THEN 'billable'
+            WHEN c.codes IS NOT NULL THEN 'header (not billable)'
+            WHEN e.later AND NOT e.earlier THEN 'not yet effective'
+            WHEN e.earlier THEN 'terminated'
+            ELSE 'unknown'
+        END AS status,
+        c.codes AS children,
+        p.codes AS replacements,
+        x.codes AS xref_codes,
+        g.codes AS gem_codes
+    FROM answered AS a
+    LEFT JOIN children AS c ON c.code_system = a.code_system AND c.code = a.code AND c.release_id = a.release_id
+    LEFT JOIN elsewhere AS e ON e.code_system = a.code_system AND e.code = a.code AND e.on_date = a.on_date
+    LEFT JOIN replacements AS p ON p.code_system = a.code_system AND p.code = a.code AND p.on_date = a.on_date
+    LEFT JOIN xrefs AS x ON a.code_system = 'hcpcs' AND x.code = a.code AND x.release_id = a.release_id
+    LEFT JOIN gem_candidates AS g ON g.code_system = a.code_system AND g.code = a.code
+)
+SELECT
+    row_id,
+    input,
+    code_system,
+    CASE WHEN coalesce(well_formed, false) THEN code END AS code,
+    on_date,
+    description,
+    short_description,
+    CASE
+        WHEN status = 'billable' THEN true
+        WHEN status IN ('no release in force', 'valid shape (no CPT list)') THEN NULL
+        ELSE false
+    END AS valid,
+    billable,
+    status,
+    effective_from,
+    effective_to,
+    release_id,
+    source_file,
+    line_no,
+    CASE
+        WHEN status = 'header (not billable)' THEN children
+        WHEN status = 'terminated' THEN coalesce(xref_codes, gem_codes, replacements)
+    END AS successors
+FROM statused
+ORDER BY row_id

@@ -1,0 +1,230 @@
+"""Is a code valid on a date of service? Batches in one SQL statement, point lookups from memory.
+
+``validity`` answers a batch (a list of codes, or an Arrow table of codes with their own
+systems and dates) with one statement, ``sql/queries/code_validity.sql``, whose rules are
+written out in docs/codes.md. ``CodeLookup`` answers one code at a time for a scrubber: it
+reads the codes of a release once (about 0.1 s) and answers a billable code from a
+dictionary in microseconds. Any other answer (a header, a terminated code, a code the
+release does not list) needs successors, other releases or the GEMs, so it is asked of the
+same SQL statement: the two never disagree, and a test holds them together.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import NamedTuple
+
+from codesets import codes
+from codesets.errors import QueryError
+from codesets.warehouse import sqlfiles
+
+COLUMNS = (
+    "input",              # the code exactly as given
+    "code_system",
+    "code",               # canonical code (undotted, upper case); NULL when the input is not a code
+    "on_date",            # the date of service asked about
+    "description",
+    "short_description",
+    "valid",              # a valid, billable code of the system on the date; NULL when no list answers
+    "billable",
+    "status",             # one of STATUSES
+    "effective_from",     # the code's validity in the release that answered
+    "effective_to",
+    "release_id",         # the release in force on the date
+    "source_file",        # the file and line of that release listing the code
+    "line_no",
+    "successors",         # billable children, replacing codes or GEM candidates (see docs/codes.md)
+)
+
+STATUSES = (
+    "billable",
+    "header (not billable)",
+    "not yet effective",
+    "terminated",
+    "unknown",
+    "no release in force",
+    "valid shape (no CPT list)",
+)
+
+_RELEASES_SQL = """
+SELECT DISTINCT source, release_id, effective_from, effective_to FROM code_releases
+"""
+_ROWS_SQL = """
+SELECT code, description, short_description, billable, effective_from, effective_to, added, terminated,
+    source_file, line_no
+FROM code_history
+WHERE source = ? AND release_id = ? AND code_system = ?
+"""
+
+
+class Validity(NamedTuple):
+    input: str
+    code_system: str
+    code: str | None
+    on_date: _dt.date
+    description: str | None
+    short_description: str | None
+    valid: bool | None
+    billable: bool | None
+    status: str
+    effective_from: _dt.date | None
+    effective_to: _dt.date | None
+    release_id: str | None
+    source_file: str | None
+    line_no: int | None
+    successors: list[str] | None
+
+
+def check_system(system: str) -> str:
+    if system not in codes.SOURCE_OF:
+        raise QueryError(f"unknown code system {system!r}; use one of {', '.join(codes.SOURCE_OF)}")
+    return system
+
+
+def as_date(on) -> _dt.date:
+    if on is None:
+        return _dt.date.today()
+    if isinstance(on, _dt.datetime):
+        return on.date()
+    if isinstance(on, _dt.date):
+        return on
+    try:
+        return _dt.date.fromisoformat(str(on).strip())
+    except ValueError:
+        raise QueryError(f"date {str(on)[:40]!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def validity(con, codes_in, system: str | None = None, on=None):
+    """The status of each code on its date; returns a pyarrow.Table with ``COLUMNS``, in input order.
+
+    ``codes_in`` is a list of codes (with ``system`` and one date ``on``, default today), or a
+    pyarrow Table (or pandas DataFrame) with a column ``code`` and optional columns
+    ``code_system`` and ``on_date`` (dates), which override ``system`` and ``on`` row by row.
+    """
+    import pyarrow as pa
+
+    table = _input_table(codes_in, system, on)
+    con.register("validity_arrow", table)
+    try:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE validity_input AS SELECT CAST(row_number() OVER () - 1 AS BIGINT) AS row_id, "
+            "input, code_system, on_date FROM validity_arrow"
+        )
+    finally:
+        con.unregister("validity_arrow")
+    result = con.sql(sqlfiles.query("code_validity"), params=query_params()).to_arrow_table()
+    con.execute("DROP TABLE IF EXISTS validity_input")
+    result = result.drop_columns(["row_id"])
+    return pa.Table.from_batches(result.to_batches(), result.schema)
+
+
+def query_params() -> dict:
+    """The parameters of code_validity.sql: which source answers for each system, and its codes' shape."""
+    systems = list(codes.SOURCE_OF)
+    return {"systems": systems, "sources": [codes.SOURCE_OF[s] for s in systems],
+            "patterns": [codes.PATTERNS[s].pattern for s in systems]}
+
+
+def prepare_scrub(con) -> None:
+    """For the scrub check `validity`: the temp table validity_answers, one row per distinct
+    (code, code system, date of service) of claim_lines (scrub_validity_input.sql)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE validity_input AS\n" + sqlfiles.query("scrub_validity_input"), {
+        "cpt_pattern": codes.PATTERNS["cpt"].pattern,
+    })
+    con.execute("CREATE OR REPLACE TEMP TABLE validity_answers AS\n" + sqlfiles.query("code_validity"), query_params())
+
+
+def _input_table(codes_in, system, on):
+    import pyarrow as pa
+
+    if hasattr(codes_in, "to_arrow") or type(codes_in).__module__.startswith("pandas"):
+        codes_in = pa.Table.from_pandas(codes_in, preserve_index=False)
+    if isinstance(codes_in, pa.Table):
+        if "code" not in codes_in.column_names:
+            raise QueryError(f"the batch has no column 'code' (columns: {', '.join(codes_in.column_names)})")
+        n = codes_in.num_rows
+        code_column = codes_in.column("code").cast(pa.string())
+        if "code_system" in codes_in.column_names:
+            systems = codes_in.column("code_system").cast(pa.string())
+            unknown = set(systems.unique().to_pylist()) - set(codes.SOURCE_OF)
+            if unknown:
+                check_system(sorted(map(str, unknown))[0])
+        else:
+            systems = pa.array([check_system(_need_system(system))] * n, pa.string())
+        if "on_date" in codes_in.column_names:
+            dates = codes_in.column("on_date").cast(pa.date32())
+        else:
+            dates = pa.array([as_date(on)] * n, pa.date32())
+        return pa.table({"input": code_column, "code_system": systems, "on_date": dates})
+    items = list(codes_in)
+    for item in items:
+        if not isinstance(item, str):
+            raise QueryError(f"code {item!r} is not text; pass codes as strings such as 'R65.21'")
+    system = check_system(_need_system(system))
+    day = as_date(on)
+    return pa.table({
+        "input": pa.array(items, pa.string()),
+        "code_system": pa.array([system] * len(items), pa.string()),
+        "on_date": pa.array([day] * len(items), pa.date32()),
+    })
+
+
+def _need_system(system: str | None) -> str:
+    if system is None:
+        raise QueryError(f"name the code system: one of {', '.join(codes.SOURCE_OF)}")
+    return system
+
+
+class CodeLookup:
+    """``CodeLookup(con)("R65.21", "icd10cm", date(2024, 5, 1))`` -> Validity.
+
+    Bound to one read-only connection (one generation), so what it reads once stays true.
+    """
+
+    def __init__(self, con, owns_connection: bool = False):
+        self.con = con
+        self._owns = owns_connection
+        self._windows: dict[str, list[tuple]] = {}
+        for source, release, start, end in con.execute(_RELEASES_SQL).fetchall():
+            self._windows.setdefault(source, []).append((start, end, release))
+        self._rows: dict[tuple[str, str, str], dict[str, tuple]] = {}
+
+    def __call__(self, code: str, system: str, on=None) -> Validity:
+        check_system(system)
+        day = as_date(on)
+        if isinstance(code, str):
+            try:
+                canonical = codes.normalize(code)
+            except QueryError:
+                canonical = None
+            source = codes.SOURCE_OF[system]
+            release = next(
+                (r for start, end, r in self._windows.get(source, ()) if start <= day and (end is None or day <= end)),
+                None,
+            )
+            if canonical is not None and release is not None:
+                row = self._release_rows(source, release, system).get(canonical)
+                if row is not None:
+                    description, short, billable, start, end, added, terminated, source_file, line_no = row
+                    if billable and (added is None or added <= day) and (terminated is None or day <= terminated):
+                        return Validity(code, system, canonical, day, description, short, True, True, "billable",
+                                        start, end, release, source_file, line_no, None)
+        (answer,) = validity(self.con, [code], system, day).to_pylist()
+        return Validity(**answer)
+
+    def close(self) -> None:
+        if self._owns:
+            self.con.close()
+
+    def __enter__(self) -> CodeLookup:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _release_rows(self, source: str, release: str, system: str) -> dict[str, tuple]:
+        key = (source, release, system)
+        rows = self._rows.get(key)
+        if rows is None:
+            rows = self._rows[key] = {r[0]: r[1:] for r in self.con.execute(_ROWS_SQL, list(key)).fetchall()}
+        return rows
