@@ -46,6 +46,8 @@ COLUMNS = (
     "choice_list",    # combination part: the choice list the input code sits in
     "choice_lists",   # combination (part): number of choice lists in the scenario
     "release_id",     # GEM release that answered
+    "source_title",   # the source code's title, when a code set of its system is loaded
+    "target_titles",  # one title per target code, likewise (NULL for a code no code set lists)
 )
 
 _RELEASES_SQL = """
@@ -96,9 +98,12 @@ def translate(
         # learn its schema, which costs more than the copy the warning below is about.
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
-            return con.execute(sql, params).to_arrow_table()
+            table = con.execute(sql, params).to_arrow_table()
     finally:
         con.unregister(name)
+    from codesets.warehouse.titles import with_map_titles
+
+    return with_map_titles(con, table)
 
 
 def check_request(from_system: str, to_system: str, method: str, release=None, as_of=None) -> _dt.date | None:

@@ -66,13 +66,16 @@ class FakeCodeLoader:
 
 def write(folder: Path, name: str, rows: list[tuple]) -> Path:
     """A fake code file: rows of (code_system, code, description, billable[, added, terminated])."""
+    import csv
+
     path = folder / name
-    lines = ["code_system,code,description,billable,added,terminated"]
-    for row in rows:
-        system, code, title, billable, *dates = row
-        added, terminated = (list(dates) + [None, None])[:2]
-        lines.append(f"{system},{code},{title},{'true' if billable else 'false'},{added or ''},{terminated or ''}")
-    path.write_text("\n".join(lines) + "\n")
+    with open(path, "w", newline="") as handle:
+        out = csv.writer(handle, lineterminator="\n")
+        out.writerow(["code_system", "code", "description", "billable", "added", "terminated"])
+        for row in rows:
+            system, code, title, billable, *dates = row
+            added, terminated = (list(dates) + [None, None])[:2]
+            out.writerow([system, code, title, "true" if billable else "false", added or "", terminated or ""])
     return path
 
 
