@@ -25,7 +25,8 @@ WITH parts AS (
         part,
         effective_from,
         is_sample,
-        CASE part WHEN 'order' THEN 1 WHEN 'tabular' THEN 2 WHEN 'codes' THEN 3 ELSE 0 END AS rendering
+        CASE WHEN source NOT IN ('icd10cm', 'icd10pcs') THEN 0
+            WHEN part = 'order' THEN 1 WHEN part = 'tabular' THEN 2 WHEN part = 'codes' THEN 3 ELSE 0 END AS rendering
     FROM release_parts
     WHERE source IN ('icd10cm', 'icd10pcs', 'hcpcs', 'icd9cm', 'cpt')
         AND (NOT is_sample OR NOT EXISTS (
