@@ -20,7 +20,7 @@ def lookup(con, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
     import pyarrow as pa
 
     pairs = {(s, c) for s, c in pairs if s is not None and c is not None}
-    if not pairs or not con.execute("SELECT count(*) FROM code_releases").fetchone()[0]:
+    if not pairs or not con.execute("SELECT count(*) FROM code_releases").fetchall()[0][0]:
         return {}
     systems, codes = zip(*pairs)
     con.register("wanted_titles", pa.table({"code_system": list(systems), "code": list(codes)}))
