@@ -23,10 +23,12 @@ stays the executor.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 REPORT_COLUMNS = ("file", "line", "column", "value", "rule")
+_REGISTERING = threading.Lock()
 
 
 class Rule(NamedTuple):
@@ -55,9 +57,13 @@ def register_sql_rules() -> None:
     """Register the ``sql_rules`` check with pandera once (pandas backend: evaluate via DuckDB)."""
     import pandera.extensions as extensions
 
-    if getattr(register_sql_rules, "done", False):
-        return
+    with _REGISTERING:  # a load builds its model on a thread while a test (or another load) may too
+        if getattr(register_sql_rules, "done", False):
+            return
+        _register(extensions)
 
+
+def _register(extensions) -> None:
     @extensions.register_check_method(statistics=["rules"])
     def sql_rules(df, *, rules):
         import duckdb
