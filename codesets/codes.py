@@ -36,7 +36,8 @@ SOURCE_OF = {
 # \d would also accept other scripts' digits.
 PATTERNS = {
     "icd9cm": re.compile(r"(?:[0-9]{3,5}|V[0-9]{2,4}|E[0-9]{3,4})"),
-    "icd10cm": re.compile(r"[A-Z][0-9][0-9A-Z]{1,5}"),
+    # a letter and a digit, or (FY2026's QA0 category) two letters and a digit; 3 to 7 characters
+    "icd10cm": re.compile(r"[A-Z][0-9][0-9A-Z]{1,5}|[A-Z]{2}[0-9][0-9A-Z]{0,4}"),
     "icd9pcs": re.compile(r"[0-9]{2,4}"),
     "icd10pcs": re.compile(r"[0-9A-HJ-NP-Z]{7}"),  # PCS never uses the letters I and O
     "hcpcs": re.compile(r"[A-Z][0-9]{4}"),  # HCPCS Level II: a letter and four digits (A0021, J9999)

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from codesets import codes
 from codesets.errors import SourceError
 from codesets.loaders import _lines
 from codesets.loaders.contract import StagedFile
@@ -50,7 +51,7 @@ from codesets.warehouse.checks import Rule
 # ICD-10-CM: a letter, then a digit and 1-5 more, or (category QA0, new in FY2026) two letters, a
 # digit and 0-4 more. codes.PATTERNS['icd10cm'] lacks the second form; until it has it, this
 # is the definition the ICD-10-CM loader checks against.
-CM_CODE = r"[A-Z][0-9][0-9A-Z]{1,5}|[A-Z][A-Z][0-9][0-9A-Z]{0,4}"
+CM_CODE = codes.PATTERNS["icd10cm"].pattern
 PCS_CODE = r"[0-9A-HJ-NP-Z]{7}"  # PCS never uses the letters I and O
 PCS_TABLE = r"[0-9A-HJ-NP-Z]{3}"  # a PCS order-file header: section, body system, operation
 

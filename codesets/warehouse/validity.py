@@ -3,15 +3,18 @@
 ``validity`` answers a batch (a list of codes, or an Arrow table of codes with their own
 systems and dates) with one statement, ``sql/queries/code_validity.sql``, whose rules are
 written out in docs/codes.md. ``CodeLookup`` answers one code at a time for a scrubber: it
-reads the codes of a release once (about 0.1 s) and answers a billable code from a
-dictionary in microseconds. Any other answer (a header, a terminated code, a code the
-release does not list) needs successors, other releases or the GEMs, so it is asked of the
-same SQL statement: the two never disagree, and a test holds them together.
+reads the codes of a release once (about 0.1 s) and answers a code that release lists from
+memory in microseconds (billable, header with its children, not yet effective or terminated
+by its own dates). A code the release does not list needs the other releases, so it is asked
+of the SQL statement. The two are held to the same answers by tests, on hand-made releases
+and on the real files.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
+import itertools
 from typing import NamedTuple
 
 from codesets import codes
@@ -54,6 +57,14 @@ SELECT code, description, short_description, billable, effective_from, effective
     source_file, line_no
 FROM code_history
 WHERE source = ? AND release_id = ? AND code_system = ?
+"""
+
+
+_XREFS_SQL = """
+SELECT source_code, list(target_code ORDER BY line_no, target_code)
+FROM maps
+WHERE source = 'hcpcs' AND release_id = ? AND source_system = 'hcpcs' AND target_code IS NOT NULL
+GROUP BY source_code
 """
 
 
@@ -115,7 +126,47 @@ def validity(con, codes_in, system: str | None = None, on=None):
     result = con.sql(sqlfiles.query("code_validity"), params=query_params()).to_arrow_table()
     con.execute("DROP TABLE IF EXISTS validity_input")
     result = result.drop_columns(["row_id"])
-    return pa.Table.from_batches(result.to_batches(), result.schema)
+    return _with_gem_candidates(con, pa.Table.from_batches(result.to_batches(), result.schema))
+
+
+# An ICD-9 code's successors on a date from 2015-10-01 are its forward GEM answers. The GEM's
+# alternatives are assembled by codesets.warehouse.lookup (the rows of one direction, read once),
+# not in code_validity.sql: building every combination there costs a quarter of a second a query.
+_GEM_TARGET = {"icd9cm": "icd10cm", "icd9pcs": "icd10pcs"}
+
+
+def _with_gem_candidates(con, table):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    wanted = pc.and_(pc.is_in(table.column("code_system"), pa.array(list(_GEM_TARGET))),
+                     pc.equal(table.column("status"), "terminated"))
+    if not pc.any(wanted).as_py():
+        return table
+    gem = GemCandidates(con)
+    successors = table.column("successors").to_pylist()
+    systems, found = table.column("code_system").to_pylist(), table.column("code").to_pylist()
+    for index in pc.indices_nonzero(wanted).to_pylist():
+        successors[index] = gem(found[index], systems[index])
+    position = table.schema.get_field_index("successors")
+    return table.set_column(position, "successors", pa.array(successors, table.schema.field(position).type))
+
+
+class GemCandidates:
+    """An ICD-9 code's forward GEM answers in the current release, a combination joined by '+'."""
+
+    def __init__(self, con):
+        from codesets.warehouse.lookup import GemLookup
+
+        self._lookup = GemLookup(con)
+
+    def __call__(self, code: str, system: str) -> list[str] | None:
+        try:
+            answers = self._lookup(code, system, _GEM_TARGET[system])
+        except QueryError:  # no GEM of that direction is loaded
+            return None
+        found = ["+".join(a.target_codes) for a in answers if a.kind in ("single", "combination")]
+        return found or None
 
 
 def query_params() -> dict:
@@ -188,29 +239,66 @@ class CodeLookup:
         for source, release, start, end in con.execute(_RELEASES_SQL).fetchall():
             self._windows.setdefault(source, []).append((start, end, release))
         self._rows: dict[tuple[str, str, str], dict[str, tuple]] = {}
+        self._billable: dict[tuple[str, str, str], list[str]] = {}
+        self._xref_rows: dict[str, dict[str, list[str]]] = {}
+        self._gem = None
 
     def __call__(self, code: str, system: str, on=None) -> Validity:
         check_system(system)
         day = as_date(on)
-        if isinstance(code, str):
-            try:
-                canonical = codes.normalize(code)
-            except QueryError:
-                canonical = None
+        if isinstance(code, str) and code.isascii() and code.count(".") <= 1:
+            canonical = code.strip(" ").replace(".", "").upper()  # as code_validity.sql reads an input
             source = codes.SOURCE_OF[system]
             release = next(
                 (r for start, end, r in self._windows.get(source, ()) if start <= day and (end is None or day <= end)),
                 None,
             )
-            if canonical is not None and release is not None:
+            if release is not None and codes.matches(canonical, system):
                 row = self._release_rows(source, release, system).get(canonical)
                 if row is not None:
-                    description, short, billable, start, end, added, terminated, source_file, line_no = row
-                    if billable and (added is None or added <= day) and (terminated is None or day <= terminated):
-                        return Validity(code, system, canonical, day, description, short, True, True, "billable",
-                                        start, end, release, source_file, line_no, None)
+                    return self._listed(code, system, canonical, day, source, release, row)
         (answer,) = validity(self.con, [code], system, day).to_pylist()
         return Validity(**answer)
+
+    def _listed(self, code, system, canonical, day, source, release, row) -> Validity:
+        """A code the release in force lists: the first rows of the status table of docs/codes.md."""
+        description, short, billable, start, end, added, terminated, source_file, line_no = row
+        successors = None
+        if not billable:
+            status = "header (not billable)"
+            successors = self._children(source, release, system, canonical)
+        elif added is not None and day < added:
+            status = "not yet effective"
+        elif terminated is not None and day > terminated:
+            status = "terminated"
+            if system == "hcpcs":
+                successors = self._xrefs(release).get(canonical)
+            elif system in _GEM_TARGET:
+                if self._gem is None:
+                    self._gem = GemCandidates(self.con)
+                successors = self._gem(canonical, system)
+        else:
+            status = "billable"
+        return Validity(code, system, canonical, day, description, short, status == "billable", billable, status,
+                        start, end, release, source_file, line_no, successors)
+
+    def _children(self, source, release, system, code) -> list[str] | None:
+        ordered = self._billable.get((source, release, system))
+        if ordered is None:
+            rows = self._release_rows(source, release, system)
+            ordered = self._billable[(source, release, system)] = sorted(c for c, r in rows.items() if r[2])
+        found = []
+        for candidate in itertools.islice(ordered, bisect.bisect_right(ordered, code), None):
+            if not candidate.startswith(code):
+                break
+            found.append(candidate)
+        return found or None
+
+    def _xrefs(self, release) -> dict[str, list[str]]:
+        found = self._xref_rows.get(release)
+        if found is None:
+            found = self._xref_rows[release] = dict(self.con.execute(_XREFS_SQL, [release]).fetchall())
+        return found
 
     def close(self) -> None:
         if self._owns:
@@ -223,6 +311,7 @@ class CodeLookup:
         self.close()
 
     def _release_rows(self, source: str, release: str, system: str) -> dict[str, tuple]:
+        """The codes of one release and system, read once: code -> the columns of _ROWS_SQL after it."""
         key = (source, release, system)
         rows = self._rows.get(key)
         if rows is None:

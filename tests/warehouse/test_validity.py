@@ -158,7 +158,7 @@ def test_lookup_answers_as_the_batch_does(coded):
 
     with coded.connect() as con:
         codes = [r[0] for r in con.execute("SELECT DISTINCT code FROM code_history WHERE code_system = 'icd10cm'").fetchall()]
-        codes += ["B99", "Z99.9", "m54.5"]
+        codes += ["B99", "Z99.9", "m54.5", " M54.5 ", "M54.5\t", "M.545", "M54..5", "A0\u00df", "", "  ", "Z998."]
         lookup = CodeLookup(con)
         for day in (date(2020, 9, 1), date(2021, 3, 1), date(2022, 3, 1)):
             batch = validity(con, codes, "icd10cm", day).to_pylist()

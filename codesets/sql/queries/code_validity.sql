@@ -109,22 +109,6 @@ xrefs AS (
         AND m.source_code IN (SELECT code FROM answered WHERE code_system = 'hcpcs' AND listed)
     GROUP BY m.source_code, m.release_id
 ),
--- ICD-9 codes on a date from 2015-10-01: the current GEM's forward candidates, a combination as one
--- alternative (its codes joined by '+'), single targets first, in file order.
-gem_candidates AS (
-    SELECT source_system AS code_system, source_code AS code, list(alternative ORDER BY kind, position) AS codes
-    FROM (
-        SELECT source_system, source_code, target_code AS alternative, 0 AS kind, line_no AS position
-        FROM gem_map
-        WHERE NOT no_map AND NOT (scenario > 0 AND choice_list > 0)
-        UNION ALL
-        SELECT source_system, source_code, array_to_string(target_codes, '+'), 1, scenario * 1000 + alternative
-        FROM gem_combinations
-    ) AS g
-    WHERE source_system IN ('icd9cm', 'icd9pcs')
-        AND source_code IN (SELECT code FROM answered WHERE code_system IN ('icd9cm', 'icd9pcs') AND listed)
-    GROUP BY source_system, source_code
-),
 statused AS (
     SELECT
         a.*,
@@ -143,14 +127,12 @@ statused AS (
         END AS status,
         c.codes AS children,
         p.codes AS replacements,
-        x.codes AS xref_codes,
-        g.codes AS gem_codes
+        x.codes AS xref_codes
     FROM answered AS a
     LEFT JOIN children AS c ON c.code_system = a.code_system AND c.code = a.code AND c.release_id = a.release_id
     LEFT JOIN elsewhere AS e ON e.code_system = a.code_system AND e.code = a.code AND e.on_date = a.on_date
     LEFT JOIN replacements AS p ON p.code_system = a.code_system AND p.code = a.code AND p.on_date = a.on_date
     LEFT JOIN xrefs AS x ON a.code_system = 'hcpcs' AND x.code = a.code AND x.release_id = a.release_id
-    LEFT JOIN gem_candidates AS g ON g.code_system = a.code_system AND g.code = a.code
 )
 SELECT
     row_id,
@@ -174,7 +156,8 @@ SELECT
     line_no,
     CASE
         WHEN status = 'header (not billable)' THEN children
-        WHEN status = 'terminated' THEN coalesce(xref_codes, gem_codes, replacements)
+        -- (an ICD-9 code's GEM candidates are added by codesets.warehouse.validity, from the GEM rows)
+        WHEN status = 'terminated' THEN coalesce(xref_codes, replacements)
     END AS successors
 FROM statused
 ORDER BY row_id
