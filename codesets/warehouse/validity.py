@@ -247,7 +247,7 @@ class CodeLookup:
         check_system(system)
         day = as_date(on)
         if isinstance(code, str) and code.isascii() and code.count(".") <= 1:
-            canonical = code.strip(" ").replace(".", "").upper()  # as code_validity.sql reads an input
+            canonical = code.strip(" \t\r\n").replace(".", "").upper()  # as code_validity.sql reads an input
             source = codes.SOURCE_OF[system]
             release = next(
                 (r for start, end, r in self._windows.get(source, ()) if start <= day and (end is None or day <= end)),
@@ -279,6 +279,7 @@ class CodeLookup:
                 successors = self._gem(canonical, system)
         else:
             status = "billable"
+        start = added if added is not None else start  # the code's own first date where the file gives one
         return Validity(code, system, canonical, day, description, short, status == "billable", billable, status,
                         start, end, release, source_file, line_no, successors)
 

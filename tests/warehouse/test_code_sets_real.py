@@ -73,11 +73,20 @@ def test_codes_billable_in_2021_and_headers_in_2026_answer_both_ways(real):
 
 
 def test_no_release_in_force_between_loaded_years_is_never_a_guess(real):
-    """FY2021 answers through 2026-03-31 (the next loaded release starts 2026-04-01), nothing before 2020-10-01."""
-    (before,) = ask(real, ["A00.0"], "icd10cm", date(2020, 9, 30))
-    assert (before["status"], before["valid"]) == ("no release in force", None)
-    (last_day,) = ask(real, ["A00.0"], "icd10cm", date(2026, 3, 31))
-    assert last_day["release_id"] == "2021"
+    """FY2021 answers through 2021-09-30 and the April 2026 update from 2026-04-01 through 2026-09-30:
+    the fiscal years between are not loaded, and a date in them says so."""
+    found = {day: ask(real, ["A00.0"], "icd10cm", day)[0] for day in (
+        date(2020, 9, 30), date(2021, 9, 30), date(2021, 10, 1), date(2026, 3, 31), date(2026, 4, 1),
+        date(2026, 9, 30), date(2026, 10, 1))}
+    assert {day: (a["status"], a["release_id"]) for day, a in found.items()} == {
+        date(2020, 9, 30): ("no release in force", None),
+        date(2021, 9, 30): ("billable", "2021"),
+        date(2021, 10, 1): ("no release in force", None),
+        date(2026, 3, 31): ("no release in force", None),
+        date(2026, 4, 1): ("billable", "2026-04"),
+        date(2026, 9, 30): ("billable", "2026-04"),
+        date(2026, 10, 1): ("no release in force", None),
+    }
 
 
 def test_hcpcs_codes_at_their_add_and_termination_dates(real):

@@ -68,7 +68,17 @@ def test_the_richest_rendering_of_a_release_answers(coded):
             "SELECT release_id, part, effective_from, effective_to FROM code_releases WHERE source = 'icd10cm' "
             "ORDER BY effective_from"
         ).fetchall()
-    assert rows == [("2021", "codes", date(2020, 10, 1), date(2021, 9, 30)), ("2022", "order", date(2021, 10, 1), None)]
+    assert rows == [("2021", "codes", date(2020, 10, 1), date(2021, 9, 30)),
+                    ("2022", "order", date(2021, 10, 1), date(2022, 9, 30))]  # a fiscal year ends on September 30
+
+
+def test_a_release_answers_for_its_own_period_only(coded):
+    """No FY2023 file is loaded: FY2022 does not answer for October 2022, nor HCPCS 2019 for 2020."""
+    (icd,) = answers(coded, ["A00.0"], "icd10cm", date(2022, 10, 1)).values()
+    (hcpcs,) = answers(coded, ["A0021"], "hcpcs", date(2020, 1, 1)).values()
+    assert (icd["status"], icd["valid"]) == ("no release in force", None)
+    assert (hcpcs["status"], hcpcs["valid"]) == ("no release in force", None)
+    assert answers(coded, ["A0021"], "hcpcs", date(2019, 12, 31))["A0021"]["status"] == "billable"
 
 
 def test_statuses_on_a_date(coded):
@@ -146,9 +156,9 @@ def test_codes_view_merges_unbroken_releases_and_splits_on_a_change(coded):
             "WHERE code IN ('A000', 'M545', 'Z999') AND code_system = 'icd10cm' ORDER BY code, effective_from"
         ).fetchall()
     assert rows == [
-        ("A000", True, date(2020, 10, 1), None, "2021", "2022", 2),
+        ("A000", True, date(2020, 10, 1), date(2022, 9, 30), "2021", "2022", 2),
         ("M545", True, date(2020, 10, 1), date(2021, 9, 30), "2021", "2021", 1),
-        ("M545", False, date(2021, 10, 1), None, "2022", "2022", 1),
+        ("M545", False, date(2021, 10, 1), date(2022, 9, 30), "2022", "2022", 1),
         ("Z999", True, date(2020, 10, 1), date(2021, 9, 30), "2021", "2021", 1),
     ]
 
@@ -188,7 +198,7 @@ def test_billable_means_inside_the_release_and_the_codes_own_dates(warehouse, tm
     with wh.connect() as con:
         found = {r["code"]: r["status"] for r in validity(con, [c for c, _a, _t in spec], "hcpcs", day).to_pylist()}
     for code, added, terminated in spec:
-        if day < date(2018, 1, 1):
+        if day < date(2018, 1, 1) or day > date(2018, 12, 31):  # the release of HCPCS year 2018
             expected = "no release in force"
         elif day < added:
             expected = "not yet effective"

@@ -14,9 +14,11 @@ inputs AS (
         v.code_system,
         v.on_date,
         s.source,
-        upper(replace(trim(v.input), '.', '')) AS code,
-        length(v.input) - length(replace(v.input, '.', '')) <= 1
-            AND regexp_full_match(upper(replace(trim(v.input), '.', '')), s.pattern) AS well_formed
+        upper(replace(trim(v.input, E' \t\r\n'), '.', '')) AS code,
+        -- ASCII only (upper() would make a dotless i an I), one dot at most, the system's shape
+        strlen(v.input) = length(v.input)
+            AND length(v.input) - length(replace(v.input, '.', '')) <= 1
+            AND regexp_full_match(upper(replace(trim(v.input, E' \t\r\n'), '.', '')), s.pattern) AS well_formed
     FROM validity_input AS v
     LEFT JOIN sources AS s ON s.code_system = v.code_system
 ),
@@ -36,7 +38,7 @@ found AS (
     SELECT i.row_id, h.*
     FROM inputs AS i
     INNER JOIN code_history AS h
-        ON h.code_system = i.code_system AND h.code = i.code
+        ON i.well_formed AND h.code_system = i.code_system AND h.code = i.code
         AND h.release_effective_from <= i.on_date
         AND (h.release_effective_to IS NULL OR i.on_date <= h.release_effective_to)
 ),
@@ -49,7 +51,7 @@ answered AS (
         f.description,
         f.short_description,
         f.billable,
-        f.effective_from,
+        coalesce(f.added, f.effective_from) AS effective_from,  -- the code's own first date where the file gives one
         f.effective_to,
         f.added,
         f.terminated,
@@ -101,12 +103,37 @@ replacements AS (
     )
     GROUP BY e.code_system, e.code, e.on_date
 ),
+-- A code the release in force does not list, dated by a later file (HCPCS adds codes each quarter,
+-- and the next year's file gives their add and termination dates): the earliest such file answers.
+later_dated AS (
+    SELECT
+        u.code_system, u.code, u.on_date,
+        arg_min(h.release_id, h.release_effective_from) AS release_id,
+        arg_min(CASE
+            WHEN h.terminated IS NOT NULL AND u.on_date > h.terminated THEN 'terminated'
+            WHEN h.added > u.on_date THEN 'not yet effective'
+            WHEN h.billable THEN 'billable'
+            ELSE 'header (not billable)'
+        END, h.release_effective_from) AS status,
+        arg_min(h.description, h.release_effective_from) AS description,
+        arg_min(h.short_description, h.release_effective_from) AS short_description,
+        arg_min(h.billable, h.release_effective_from) AS billable,
+        arg_min(h.added, h.release_effective_from) AS effective_from,
+        arg_min(h.terminated, h.release_effective_from) AS effective_to,
+        arg_min(h.source_file, h.release_effective_from) AS source_file,
+        arg_min(h.line_no, h.release_effective_from) AS line_no
+    FROM unlisted AS u
+    INNER JOIN code_history AS h
+        ON h.code_system = u.code_system AND h.code = u.code
+        AND h.release_effective_from > u.on_date AND h.added IS NOT NULL
+    GROUP BY u.code_system, u.code, u.on_date
+),
 -- HCPCS cross-references of a terminated code (the replacing code, where CMS names one).
 xrefs AS (
     SELECT m.source_code AS code, m.release_id, list(m.target_code ORDER BY m.line_no, m.target_code) AS codes
     FROM maps AS m
     WHERE m.source = 'hcpcs' AND m.target_code IS NOT NULL
-        AND m.source_code IN (SELECT code FROM answered WHERE code_system = 'hcpcs' AND listed)
+        AND m.source_code IN (SELECT code FROM answered WHERE code_system = 'hcpcs')
     GROUP BY m.source_code, m.release_id
 ),
 statused AS (
@@ -121,18 +148,30 @@ statused AS (
             WHEN a.listed AND a.terminated IS NOT NULL AND a.on_date > a.terminated THEN 'terminated'
             WHEN a.listed THEN 'billable'
             WHEN c.codes IS NOT NULL THEN 'header (not billable)'
+            WHEN d.status IS NOT NULL THEN d.status
             WHEN e.later AND NOT e.earlier THEN 'not yet effective'
             WHEN e.earlier THEN 'terminated'
             ELSE 'unknown'
         END AS status,
         c.codes AS children,
+        d.release_id AS dated_release_id,
+        d.description AS dated_description,
+        d.short_description AS dated_short_description,
+        d.billable AS dated_billable,
+        d.effective_from AS dated_from,
+        d.effective_to AS dated_to,
+        d.source_file AS dated_file,
+        d.line_no AS dated_line,
         p.codes AS replacements,
         x.codes AS xref_codes
     FROM answered AS a
     LEFT JOIN children AS c ON c.code_system = a.code_system AND c.code = a.code AND c.release_id = a.release_id
+    LEFT JOIN later_dated AS d
+        ON NOT a.listed AND d.code_system = a.code_system AND d.code = a.code AND d.on_date = a.on_date
     LEFT JOIN elsewhere AS e ON e.code_system = a.code_system AND e.code = a.code AND e.on_date = a.on_date
     LEFT JOIN replacements AS p ON p.code_system = a.code_system AND p.code = a.code AND p.on_date = a.on_date
-    LEFT JOIN xrefs AS x ON a.code_system = 'hcpcs' AND x.code = a.code AND x.release_id = a.release_id
+    LEFT JOIN xrefs AS x
+        ON a.code_system = 'hcpcs' AND x.code = a.code AND x.release_id = coalesce(d.release_id, a.release_id)
 )
 SELECT
     row_id,
@@ -140,20 +179,20 @@ SELECT
     code_system,
     CASE WHEN coalesce(well_formed, false) THEN code END AS code,
     on_date,
-    description,
-    short_description,
+    CASE WHEN dated_release_id IS NULL THEN description ELSE dated_description END AS description,
+    CASE WHEN dated_release_id IS NULL THEN short_description ELSE dated_short_description END AS short_description,
     CASE
         WHEN status = 'billable' THEN true
         WHEN status IN ('no release in force', 'valid shape (no CPT list)') THEN NULL
         ELSE false
     END AS valid,
-    billable,
+    CASE WHEN dated_release_id IS NULL THEN billable ELSE dated_billable END AS billable,
     status,
-    effective_from,
-    effective_to,
-    release_id,
-    source_file,
-    line_no,
+    CASE WHEN dated_release_id IS NULL THEN effective_from ELSE dated_from END AS effective_from,
+    CASE WHEN dated_release_id IS NULL THEN effective_to ELSE dated_to END AS effective_to,
+    coalesce(dated_release_id, release_id) AS release_id,
+    CASE WHEN dated_release_id IS NULL THEN source_file ELSE dated_file END AS source_file,
+    CASE WHEN dated_release_id IS NULL THEN line_no ELSE dated_line END AS line_no,
     CASE
         WHEN status = 'header (not billable)' THEN children
         -- (an ICD-9 code's GEM candidates are added by codesets.warehouse.validity, from the GEM rows)

@@ -12,7 +12,7 @@ WITH procedures AS (
         ON a.input = l.procedure_code AND a.on_date = l.date_of_service AND a.code_system <> 'icd10cm'
 ),
 diagnoses AS (
-    SELECT claim_id, line_number, date_of_service, position, trim(codes[position]) AS given
+    SELECT claim_id, line_number, date_of_service, position, trim(codes[position], E' \t\r\n') AS given
     FROM (
         SELECT claim_id, line_number, date_of_service, string_split(diagnosis_codes, '|') AS codes
         FROM claim_lines
@@ -40,11 +40,11 @@ SELECT
     CAST(line_number AS INTEGER) AS line_number,
     'validity' AS "check",
     CASE WHEN status = 'no release in force' THEN 'info' ELSE 'error' END AS severity,
-    coalesce(code, given) AS code,
+    coalesce(code, left(given, 60)) AS code,
     CAST(NULL AS INTEGER) AS related_line_number,
     CASE WHEN code IS NULL AND role = 'procedure code'
-        THEN 'procedure code ' || given || ' is neither a HCPCS Level II code (a letter and four digits) nor a CPT code'
-    ELSE role || ' ' || coalesce(code, given) || ' (' || code_system || ') '
+        THEN 'procedure code ' || left(given, 60) || ' is neither a HCPCS Level II code (a letter and four digits) nor a CPT code'
+    ELSE role || ' ' || coalesce(code, left(given, 60)) || ' (' || code_system || ') '
         || CASE status
             WHEN 'no release in force' THEN 'cannot be checked: no ' || code_system || ' release in force on '
             WHEN 'unknown' THEN 'is not a code of the system on '

@@ -13,7 +13,7 @@ FROM (
         date_of_service AS on_date
     FROM claim_lines
     UNION
-    SELECT DISTINCT trim(d.code) AS input, 'icd10cm' AS code_system, l.date_of_service AS on_date
+    SELECT DISTINCT trim(d.code, E' \t\r\n') AS input, 'icd10cm' AS code_system, l.date_of_service AS on_date
     FROM claim_lines AS l, unnest(string_split(l.diagnosis_codes, '|')) AS d(code)
-    WHERE l.diagnosis_codes IS NOT NULL AND trim(d.code) <> ''
+    WHERE l.diagnosis_codes IS NOT NULL AND trim(d.code, E' \t\r\n') <> ''
 ) AS pairs
