@@ -8,26 +8,22 @@ With no code set loaded the titles are NULL and the cost is one look at the cata
 from __future__ import annotations
 
 _TITLES_SQL = """
+WITH wanted AS (SELECT unnest(?) AS code_system, unnest(?) AS code)
 SELECT h.code_system, h.code, h.description
 FROM code_history AS h
-INNER JOIN wanted_titles AS w ON w.code_system = h.code_system AND w.code = h.code
+INNER JOIN wanted AS w ON w.code_system = h.code_system AND w.code = h.code
 QUALIFY ROW_NUMBER() OVER (PARTITION BY h.code_system, h.code ORDER BY h.release_effective_from DESC) = 1
 """
 
 
 def lookup(con, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """(code_system, code) -> title, for the pairs a loaded code set lists."""
-    import pyarrow as pa
-
     pairs = {(s, c) for s, c in pairs if s is not None and c is not None}
     if not pairs or not con.execute("SELECT count(*) FROM code_releases").fetchall()[0][0]:
         return {}
     systems, codes = zip(*pairs)
-    con.register("wanted_titles", pa.table({"code_system": list(systems), "code": list(codes)}))
-    try:
-        return {(s, c): t for s, c, t in con.execute(_TITLES_SQL).fetchall()}
-    finally:
-        con.unregister("wanted_titles")
+    # bound as two lists: registering an Arrow table would make DuckDB import pandas
+    return {(s, c): t for s, c, t in con.execute(_TITLES_SQL, [list(systems), list(codes)]).fetchall()}
 
 
 def with_map_titles(con, table):
@@ -41,6 +37,9 @@ def with_map_titles(con, table):
     wanted = set(zip(sources, codes))
     wanted.update((system, code) for system, row in zip(targets_system, targets) for code in row or ())
     titles = lookup(con, wanted)
+    if not titles:  # no code set lists them: typed NULLs (building arrays from lists would import pandas)
+        table = table.append_column("source_title", pa.nulls(table.num_rows, pa.string()))
+        return table.append_column("target_titles", pa.nulls(table.num_rows, pa.list_(pa.string())))
     source_titles = [titles.get(pair) for pair in zip(sources, codes)]
     target_titles = [None if row is None else [titles.get((system, code)) for code in row]
                      for system, row in zip(targets_system, targets)]

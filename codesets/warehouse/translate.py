@@ -47,7 +47,7 @@ COLUMNS = (
     "choice_lists",   # combination (part): number of choice lists in the scenario
     "release_id",     # GEM release that answered
     "source_title",   # the source code's title, when a code set of its system is loaded
-    "target_titles",  # one title per target code, likewise (NULL for a code no code set lists)
+    "target_titles",  # one title per target code, likewise (NULL for a code no code set lists; NULL list with none loaded)
 )
 
 _RELEASES_SQL = """

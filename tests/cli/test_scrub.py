@@ -82,7 +82,7 @@ def test_out_writes_the_file_and_prints_only_the_summary(wh_path, claims, tmp_pa
 def test_the_default_checks_run_on_a_warehouse_without_ncci(wh_path, claims):
     result = run(wh_path, claims)
     assert result.exit_code == 0, result.output
-    assert result.stderr.startswith("scrub: 3 lines read, 1 checked (input, ptp, mue); ")
+    assert result.stderr.startswith("scrub: 3 lines read, 1 checked (input, validity, ptp, mue); ")
 
 
 def test_findings_mean_exit_0_and_so_does_a_clean_file(wh_path, tmp_path):
@@ -94,7 +94,7 @@ def test_findings_mean_exit_0_and_so_does_a_clean_file(wh_path, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--checks", "ptp,nope"], "codesets: unknown check 'nope'; the checks are ptp, mue"),
+    (["--checks", "ptp,nope"], "codesets: unknown check 'nope'; the checks are ptp, mue, validity"),
     (["--out", "findings.json"], "name a .parquet or a .csv file; the suffix picks the format"),
     (["--format", "xml"], "Invalid value for '--format'"),
 ])
@@ -124,7 +124,7 @@ def test_claim_values_reach_stdout_only(wh_path, tmp_path):
                            "--format", "ndjson"], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert "PHI" not in proc.stderr and "Traceback" not in proc.stderr
-    assert proc.stderr == "scrub: 3 lines read, 0 checked (input, ptp, mue); 3 findings: input 3 error\n"
+    assert proc.stderr == "scrub: 3 lines read, 0 checked (input, validity, ptp, mue); 3 findings: input 3 error\n"
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [r["claim_id"] for r in rows] == ["PHI-C2", None, None]
 

@@ -215,7 +215,8 @@ def test_claim_lines_has_the_agreed_columns_and_types(wh, tmp_path, monkeypatch)
     (row,) = findings(wh, write(tmp_path, f"{HEADER}\n"), ["describe"])
     assert row["reason"] == (
         "row_id BIGINT, claim_id VARCHAR, line_number INTEGER, date_of_service DATE, procedure_code VARCHAR, "
-        "modifiers VARCHAR[], units DOUBLE, setting VARCHAR, member_id VARCHAR, provider_id VARCHAR")
+        "modifiers VARCHAR[], units DOUBLE, setting VARCHAR, member_id VARCHAR, provider_id VARCHAR, "
+        "diagnosis_codes VARCHAR")
 
 
 # --- hostile files --------------------------------------------------------------------------------
@@ -451,7 +452,7 @@ def test_check_names():
     assert scrub.check_names("ptp,mue") == ("ptp", "mue")
     assert scrub.check_names(" MUE , ptp,mue ") == ("mue", "ptp")
     assert scrub.check_names("input") == () == scrub.check_names("") == scrub.check_names([])
-    with pytest.raises(UsageError, match="unknown check 'pdp'; the checks are ptp, mue"):
+    with pytest.raises(UsageError, match="unknown check 'pdp'; the checks are ptp, mue, validity"):
         scrub.check_names("ptp,pdp")
 
 
@@ -464,10 +465,10 @@ def test_every_registered_check_has_its_sql_file():
 def test_a_warehouse_without_ncci_releases_still_scrubs(wh, tmp_path):
     path = write(tmp_path, f"{HEADER}\nC1,1,2026-07-01,99213,,,,\nC1,2,2026-07-01,97110,,,0,\n")
     result = scrub.scrub(wh, path, scrub.DEFAULT_CHECKS)
-    assert result.checks == ("ptp", "mue") and (result.lines, result.checked) == (2, 1)
+    assert result.checks == ("validity", "ptp", "mue") and (result.lines, result.checked) == (2, 1)
     rows = result.findings.to_pylist()
     assert ("C1", 2, "units '0' is not above 0") in reasons(rows)
-    assert {r["check"] for r in rows} <= {"input", "ptp", "mue"}
+    assert {r["check"] for r in rows} <= {"input", "validity", "ptp", "mue"}
     assert not any(r["check"] == "ptp" for r in rows)  # no PTP edits loaded: nothing to fire
 
 

@@ -72,7 +72,8 @@ def test_releases_view(sample_warehouse):
         row = con.execute(
             "SELECT source, release_id, effective_from, effective_to, row_count FROM releases ORDER BY source"
         ).fetchall()
-    assert row[0][:2] == ("gems", "sample") and row[0][3] is None and row[0][4] > 0
+    gems = next(r for r in row if r[0] == "gems")
+    assert gems[:2] == ("gems", "sample") and gems[3] is None and gems[4] > 0
 
 
 # --- spot checks on the real 2018 release --------------------------------------------------
