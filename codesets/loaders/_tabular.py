@@ -107,6 +107,9 @@ class _Read:
     lf: int = 0
 
 
+MAX_DEPTH = 64  # elements open at once; CDC's files nest at most 10
+
+
 class _Parser:
     """expat handlers that fill ``_Elements`` for one file."""
 
@@ -132,6 +135,11 @@ class _Parser:
         if self.root is None:
             self.root = name
         line = self.parser.CurrentLineNumber
+        if len(self.stack) > MAX_DEPTH:  # each diag keeps its lineage: depth costs memory squared
+            raise SourceError(
+                f"line {line:,}: <{escape(name, 40)}> is nested {len(self.stack)} elements deep; the tabular list "
+                f"nests at most a dozen (chapter, section, diag ...): refused above {MAX_DEPTH}"
+            )
         if name == "diag":
             diags = self.out.diags
             number = len(diags["diag_no"]) - self.diag_base
@@ -204,6 +212,8 @@ def read(path: Path, file_no: int, out: _Elements) -> _Read:
                 tail = block[-1:]
                 parser.parser.Parse(block, False)
             parser.parser.Parse(b"", True)
+    except SourceError as exc:  # raised by a handler, which knows the line but not the file
+        raise SourceError(f"{shown(path)}: {exc}") from None
     except expat.ExpatError as exc:
         raise SourceError(
             f"{shown(path)}: line {exc.lineno:,}, column {exc.offset + 1}: not well-formed XML "

@@ -121,6 +121,7 @@ class HcpcsLoader:
         records = dict(con.execute(
             "SELECT file_no, COUNT(*) FILTER (WHERE kind = 'record') FROM hcpcs_rows GROUP BY file_no"
         ).fetchall())
+        _refuse_excerpts(con, heads, records)
         return [
             StagedFile(name=item.path.name, part=part, rows=records.get(number, 0), kind=head.kind,
                        line_ending=item.line_ending)
@@ -151,6 +152,20 @@ class HcpcsLoader:
         folder = resources.files("codesets") / "samples" / "hcpcs"
         files = sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".txt"))
         return Sample(files=tuple(files), effective_from=_SAMPLE_EFFECTIVE_FROM)
+
+
+def _refuse_excerpts(con, heads, records: dict[int, int]) -> None:
+    """A release lists every code in force: a file with records but no procedure code is a part of
+    one (the 2026 CSV excerpt holds modifiers only), and as a release it would end every code."""
+    procedures = dict(con.execute(
+        "SELECT file_no, COUNT(*) FILTER (WHERE is_first AND code_system = 'hcpcs') FROM hcpcs_rows GROUP BY file_no"
+    ).fetchall())
+    for number, (path, _part, _head) in enumerate(heads):
+        if records.get(number) and not procedures.get(number):
+            raise SourceError(
+                f"{shown(path)}: {records[number]:,} records and not one procedure code (RECID 3): a HCPCS release "
+                "lists every code in force, so this is part of a file (an excerpt?); load the whole file"
+            )
 
 
 LOADER = HcpcsLoader()

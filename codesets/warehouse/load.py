@@ -126,6 +126,7 @@ def _load(warehouse: Warehouse, source: str, loader, paths: list[Path], release_
     for part_result in result.parts:
         if part_result.status == "loaded" and part_result.part in changes:
             part_result.previous_release_id, part_result.rows_added, part_result.rows_removed = changes[part_result.part]
+            result.notes.extend(_shrunk(part_result))
     result.seconds = time.perf_counter() - started
     return result
 
@@ -205,6 +206,16 @@ def _effective_from(loader, release: str, given: date | None, published: list[di
             f"cannot tell when release {release!r} of {loader.source} takes effect: pass --effective-from YYYY-MM-DD"
         )
     return start
+
+
+def _shrunk(part) -> list[str]:
+    """A loud note when a part keeps less than half the rows of the one it follows: a cut file loads
+    as a whole release (nothing in it is wrong), and would end every row it lacks."""
+    before = part.rows - part.rows_added + part.rows_removed
+    if part.rows_removed is None or before <= 0 or part.rows * 2 >= before:
+        return []
+    return [f"WARNING: {part.part} of release {part.release_id} has {part.rows:,} rows where {part.previous_release_id} "
+            f"had {before:,}; is every file whole? A cut file answers as the whole release: `codesets drop` it if so"]
 
 
 def _known_changes(history: dict) -> dict[str, tuple[str, int, int]]:

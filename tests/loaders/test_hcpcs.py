@@ -370,12 +370,12 @@ def test_wrapped_descriptions_join_back_to_their_words(tmp_path, words):
 
 @pytest.fixture(scope="module")
 def real_hcpcs(tmp_path_factory):
-    """A warehouse holding the three real annual files and the 2026 CSV excerpt, one release each."""
+    """A warehouse holding the three real annual files, one release each."""
     from codesets.warehouse.storage import Warehouse
 
-    need_shared(REAL_2017, REAL_2018, REAL_2019, REAL_2026)
+    need_shared(REAL_2017, REAL_2018, REAL_2019)
     wh = Warehouse(tmp_path_factory.mktemp("real_hcpcs") / "wh")
-    results = {path.name: load(wh, "hcpcs", [path]) for path in (REAL_2017, REAL_2018, REAL_2019, REAL_2026)}
+    results = {path.name: load(wh, "hcpcs", [path]) for path in (REAL_2017, REAL_2018, REAL_2019)}
     return wh, results
 
 
@@ -383,7 +383,6 @@ def real_hcpcs(tmp_path_factory):
     (REAL_2017, "2017", date(2017, 1, 1), 6155, 343, 107),
     (REAL_2018, "2018", date(2018, 1, 1), 6205, 354, 123),
     (REAL_2019, "2019", date(2019, 1, 1), 6440, 360, 156),
-    (REAL_2026, "2026-10", date(2026, 10, 1), 0, 35, 1),
 ])
 def test_real_files_load_whole(real_hcpcs, path, release, start, procedure, modifiers, maps):
     wh, results = real_hcpcs
@@ -401,7 +400,7 @@ def test_real_files_load_whole(real_hcpcs, path, release, start, procedure, modi
     assert counts == {k: v for k, v in {"hcpcs": procedure, "hcpcs_modifier": modifiers}.items() if v}
     assert distinct[0] == distinct[1] == procedure + modifiers  # one row per code
     assert mapped[0] == maps
-    records = {REAL_2017: 10828, REAL_2018: 10985, REAL_2019: 11622, REAL_2026: 35}[path]
+    records = {REAL_2017: 10828, REAL_2018: 10985, REAL_2019: 11622}[path]
     file = catalog_files(wh, release)[path.name]
     assert (file["rows"], file["line_ending"]) == (records, "CRLF" if path.suffix == ".txt" else "LF")
 
@@ -491,7 +490,6 @@ def test_real_cross_references(real_hcpcs):
         ("2017", "cpt", 11, 11), ("2017", "hcpcs", 95, 72), ("2017", "hcpcs_modifier", 1, 0),
         ("2018", "cpt", 22, 22), ("2018", "hcpcs", 100, 77), ("2018", "hcpcs_modifier", 1, 0),
         ("2019", "cpt", 30, 29), ("2019", "hcpcs", 125, 101), ("2019", "hcpcs_modifier", 1, 0),
-        ("2026-10", "hcpcs_modifier", 1, 0),
     ]
     assert map_rows(wh, "release_id = '2017' AND source_code IN ('A0021', 'C9735', 'C9742', 'AM', 'P7001')") == [
         ("hcpcs_modifier", "AM", "hcpcs_modifier", "QM", None, 20),
@@ -513,12 +511,15 @@ def test_real_continuations_join_as_cms_joins_them(real_hcpcs):
         "goals for whom treatment of hypertension with standard treatment goals is not clinically appropriate)"
     )
     assert (g8891[6], g8891[9]) == (date(2014, 12, 31), 4460)
+    import csv
+
+    with open(REAL_2026, newline="", encoding="latin-1") as handle:  # an excerpt: read here, never loaded
+        cms = {row["HCPC"].strip(): row["LONG DESCRIPTION"] for row in csv.DictReader(handle) if row["RECID"] == "7"}
     with wh.connect() as con:
-        compared = con.execute(
-            f"SELECT a.code, a.description = b.description FROM {ROWS} AS a JOIN {ROWS} AS b "
-            "ON a.code = b.code AND a.code_system = b.code_system "
-            "WHERE a.release_id = '2019' AND b.release_id = '2026-10' ORDER BY a.code"
-        ).fetchall()
+        ours = dict(con.execute(
+            f"SELECT code, description FROM {ROWS} WHERE release_id = '2019' AND code_system = 'hcpcs_modifier'"
+        ).fetchall())
+    compared = [(code, ours[code] == cms[code]) for code in sorted(set(ours) & set(cms))]
     assert len(compared) == 33
     assert [code for code, same in compared if not same] == ["JG"]
     # of the 32 that agree, these span more than one record in 2019 (RECID 8 at column 11, read here apart)
@@ -527,6 +528,15 @@ def test_real_continuations_join_as_cms_joins_them(real_hcpcs):
     assert sorted(continued & {code for code, same in compared if same}) == [
         "AD", "AP", "AQ", "AS", "AT", "CP", "GD", "L1",
     ]
+
+
+def test_real_2026_excerpt_is_refused_as_part_of_a_file(warehouse):
+    """35 rows of the October 2026 spreadsheet, modifiers only: loaded as a release it would end every code."""
+    need_shared(REAL_2026)
+    with pytest.raises(SourceError, match=r"HCPC2026_OCT_ANWEB.excerpt.csv: 35 records and not one procedure code "
+                                          r"\(RECID 3\).*an excerpt\?\); load the whole file"):
+        load(warehouse, "hcpcs", [REAL_2026])
+    assert warehouse.current() is None
 
 
 def test_real_reload_is_a_no_op(real_hcpcs):
