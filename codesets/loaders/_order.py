@@ -198,7 +198,9 @@ def rules(code_system: str) -> tuple[Rule, ...]:
                  "(an order-file header is a 3-character table)")
     tabular = " (the tabular XML: once as a <diag> or 7th-character code)" if code_system == "icd10cm" else ""
     return (
-        Rule("bad_byte", "bad_byte IS NULL", "non-ASCII byte; ICD-10 order and code files are plain ASCII"),
+        Rule("bad_byte", "bad_byte IS NULL",
+             "a byte that is not printable ASCII (a control character or non-ASCII); ICD-10 order and code files "
+             "are plain ASCII text"),
         Rule("raw", "NOT truncated",
              "line too short: an order record runs to column 78 or beyond (order number, code, flag, "
              "short title padded to 60, long title), a code record to column 9 (code padded to 7, title)"),

@@ -266,6 +266,8 @@ def model():
                     Rule("hcpc", "code_system IS NULL OR hcpc = upper(hcpc)",
                          "code in lower case (stored upper case)", note=True),
                     *xref_notes,
+                    Rule("raw", "kind <> 'record' OR NOT regexp_matches(raw, '[\x00-\x08\x0A-\x1F\x7F]')",
+                         "a control character (NUL, ESC ...) in a record; CMS's records are text"),
                     Rule("raw", "kind <> 'blank'", "blank line (skipped: it holds no record)", note=True),
                 ),
             }

@@ -289,7 +289,8 @@ def _claim(loader, path: Path) -> Claim:
     except OSError as exc:
         raise SystemFailure(f"cannot read {shown(path)}: {exc.strerror}") from None
     if claim is None:
-        raise SourceError(f"{shown(path)}: does not look like a {loader.source} file ({loader.description})")
+        raise SourceError(f"{shown(path)}: not a file of source {loader.source} ({loader.description}); "
+                          "`codesets refresh DIR` finds each file's source by its content")
     return claim
 
 

@@ -141,9 +141,10 @@ def test_a_rows_dates_narrow_the_release_window(warehouse):
         windows = dict((code, (start, end)) for code, start, end in con.execute(
             "SELECT code, effective_from, effective_to FROM codes WHERE code_system = 'cpt'"
         ).fetchall())
-    assert windows["99213"] == (START, None)
+    year_end = date(2026, 12, 31)  # a CPT year's release answers through December 31
+    assert windows["99213"] == (START, year_end)
     assert windows["0042T"] == (START, date(2026, 6, 30))
-    assert windows["0001U"] == (date(2026, 4, 1), None)
+    assert windows["0001U"] == (date(2026, 4, 1), year_end)
 
 
 def test_synonyms_and_latin1(warehouse):
@@ -264,7 +265,7 @@ def test_bad_rows_are_refused_with_file_line_column_value(warehouse, name):
                                "'code' \\(or 'cpt_code', 'cpt'\\), found 'cpt_number,description'"),
     ("bad_code_twice.csv", "bad_code_twice.csv: line 1, columns 1 and 2: 'code' and 'CPT Code' both name the code"),
     ("bad_c1.csv", "bad_c1.csv: byte 0x93 at line 2, column 7 is not Latin-1 text"),
-    ("bad_empty_list.csv", "bad_empty_list.csv: does not look like a cpt file"),
+    ("bad_empty_list.csv", "bad_empty_list.csv: not a file of source cpt"),
 ])
 def test_files_refused_as_a_whole(warehouse, name, match):
     with pytest.raises(SourceError, match=match) as info:

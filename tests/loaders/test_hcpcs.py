@@ -584,3 +584,15 @@ def test_fill_names_only_shape_columns():
         assert set(names) <= {name for name, _type in shapes[table]}, table
         assert "part" in names
     assert sqlfiles.query("hcpcs_fill_codes").startswith("-- hcpcs_fill_codes:")
+
+
+def test_a_control_character_in_a_record_is_refused(warehouse, tmp_path):
+    """A NUL or ESC in a description would reach a terminal through every answer that shows it."""
+    records = (FIXTURES / "hcpcs" / "good_records.txt").read_bytes()
+    path = tmp_path / "HCPC2030_CONTR_ANWEB.txt"
+    path.write_bytes(records[:20] + b"\x1b" + records[21:])
+    with pytest.raises(LoadRejected) as refused:
+        load(warehouse, "hcpcs", [path])
+    assert [(r["line"], r["column"]) for r in refused.value.rejects] == [(1, "raw")]
+    assert "control character" in refused.value.rejects[0]["rule"]
+    assert warehouse.current() is None

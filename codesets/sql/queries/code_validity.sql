@@ -81,7 +81,8 @@ elsewhere AS (
     SELECT u.code_system, u.code, u.on_date,
         bool_or(h.release_effective_from > u.on_date) AS later,
         bool_or(h.release_effective_from <= u.on_date) AS earlier,
-        max(h.release_effective_from) FILTER (WHERE h.release_effective_from <= u.on_date) AS last_listed_from
+        max(h.release_effective_from) FILTER (WHERE h.release_effective_from <= u.on_date) AS last_listed_from,
+        min(h.release_effective_from) FILTER (WHERE h.release_effective_from > u.on_date) AS next_listed_from
     FROM unlisted AS u
     INNER JOIN code_history AS h ON h.code_system = u.code_system AND h.code = u.code
     GROUP BY u.code_system, u.code, u.on_date
@@ -154,6 +155,7 @@ statused AS (
             ELSE 'unknown'
         END AS status,
         c.codes AS children,
+        e.next_listed_from,
         d.release_id AS dated_release_id,
         d.description AS dated_description,
         d.short_description AS dated_short_description,
@@ -188,7 +190,12 @@ SELECT
     END AS valid,
     CASE WHEN dated_release_id IS NULL THEN billable ELSE dated_billable END AS billable,
     status,
-    CASE WHEN dated_release_id IS NULL THEN effective_from ELSE dated_from END AS effective_from,
+    CASE
+        WHEN dated_release_id IS NOT NULL THEN dated_from
+        -- listed only by later releases: the first date one of them answers for
+        WHEN status = 'not yet effective' AND NOT listed THEN next_listed_from
+        ELSE effective_from
+    END AS effective_from,
     CASE WHEN dated_release_id IS NULL THEN effective_to ELSE dated_to END AS effective_to,
     coalesce(dated_release_id, release_id) AS release_id,
     CASE WHEN dated_release_id IS NULL THEN source_file ELSE dated_file END AS source_file,

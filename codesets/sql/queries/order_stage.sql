@@ -7,11 +7,12 @@
 WITH facts AS (
     SELECT
         r.*,
-        -- Latin-1 reads every byte as one character; a non-ASCII one takes two bytes in UTF-8
-        CASE WHEN strlen(raw) <> length(raw) THEN
+        -- Latin-1 reads every byte as one character; a non-ASCII one takes two bytes in UTF-8, and a
+        -- control character (NUL, ESC ...) would reach a terminal through a title
+        CASE WHEN strlen(raw) <> length(raw) OR regexp_matches(raw, '[\x00-\x1F\x7F]') THEN
             printf('byte 0x%02X at column %d',
-                ord(substr(raw, length(regexp_extract(raw, '^[\x00-\x7F]*')) + 1, 1)),
-                length(regexp_extract(raw, '^[\x00-\x7F]*')) + 1)
+                ord(substr(raw, length(regexp_extract(raw, '^[\x20-\x7E]*')) + 1, 1)),
+                length(regexp_extract(raw, '^[\x20-\x7E]*')) + 1)
         END AS bad_byte,
         CASE
             WHEN billable IS NOT FALSE THEN regexp_full_match(code, getvariable('order_code_pattern'))
