@@ -123,9 +123,12 @@ def validity(con, codes_in, system: str | None = None, on=None):
         )
     finally:
         con.unregister("validity_arrow")
+    import pyarrow.compute as pc
+
     result = con.sql(sqlfiles.query("code_validity"), params=query_params()).to_arrow_table()
     con.execute("DROP TABLE IF EXISTS validity_input")
-    result = result.drop_columns(["row_id"])
+    # in input order: sorting here costs a fraction of an ORDER BY in the statement
+    result = result.take(pc.sort_indices(result.column("row_id"))).drop_columns(["row_id"])
     return _with_gem_candidates(con, pa.Table.from_batches(result.to_batches(), result.schema))
 
 
@@ -143,13 +146,16 @@ def _with_gem_candidates(con, table):
                      pc.equal(table.column("status"), "terminated"))
     if not pc.any(wanted).as_py():
         return table
+    # each distinct code once, then spread over its rows by an index: no Python loop over the rows
+    keys = pc.binary_join_element_wise(table.column("code_system"), pc.fill_null(table.column("code"), ""), "|")
+    needed = pc.unique(pc.filter(keys, wanted)).to_pylist()
     gem = GemCandidates(con)
-    successors = table.column("successors").to_pylist()
-    systems, found = table.column("code_system").to_pylist(), table.column("code").to_pylist()
-    for index in pc.indices_nonzero(wanted).to_pylist():
-        successors[index] = gem(found[index], systems[index])
+    found = [gem(key.split("|")[1], key.split("|")[0]) for key in needed]
     position = table.schema.get_field_index("successors")
-    return table.set_column(position, "successors", pa.array(successors, table.schema.field(position).type))
+    candidates = pa.array(found, table.schema.field(position).type).take(
+        pc.index_in(keys, value_set=pa.array(needed, pa.string())))
+    merged = pc.if_else(wanted, candidates, table.column("successors"))
+    return table.set_column(position, "successors", merged)
 
 
 class GemCandidates:
@@ -173,7 +179,7 @@ def query_params() -> dict:
     """The parameters of code_validity.sql: which source answers for each system, and its codes' shape."""
     systems = list(codes.SOURCE_OF)
     return {"systems": systems, "sources": [codes.SOURCE_OF[s] for s in systems],
-            "patterns": [codes.PATTERNS[s].pattern for s in systems]}
+            **{s: codes.PATTERNS[s].pattern for s in systems}}
 
 
 def prepare_scrub(con) -> None:

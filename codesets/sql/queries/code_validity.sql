@@ -1,11 +1,12 @@
 -- code_validity: the status of each (code, code system, date of service) of a batch.
--- Input: the temp table validity_input (row_id, input, code_system, on_date); parameters $systems,
---   $sources (codesets.codes.SOURCE_OF: which loader's releases answer for each code system) and
---   $patterns (codesets.codes.PATTERNS: the shape of a code of each system), in the same order. The rules are written once, in docs/codes.md; codesets.warehouse.validity
+-- Input: the temp table validity_input (row_id, input, code_system, on_date); parameters $systems
+--   and $sources (codesets.codes.SOURCE_OF: which loader's releases answer for each code system), and
+--   one named after each system holding the shape of its codes (codesets.codes.PATTERNS), constant
+--   so that each regular expression is compiled once, not once a row. The rules are written once, in docs/codes.md; codesets.warehouse.validity
 --   states them beside the point lookup, which a test holds to this query.
--- Output: one row per input row, in row_id order.
+-- Output: one row per input row, in no order (codesets.warehouse.validity puts them in row_id order).
 WITH sources AS (
-    SELECT unnest($systems) AS code_system, unnest($sources) AS source, unnest($patterns) AS pattern
+    SELECT unnest($systems) AS code_system, unnest($sources) AS source
 ),
 inputs AS (
     SELECT
@@ -18,7 +19,15 @@ inputs AS (
         -- ASCII only (upper() would make a dotless i an I), one dot at most, the system's shape
         strlen(v.input) = length(v.input)
             AND length(v.input) - length(replace(v.input, '.', '')) <= 1
-            AND regexp_full_match(upper(replace(trim(v.input, E' \t\r\n'), '.', '')), s.pattern) AS well_formed
+            AND CASE v.code_system
+                WHEN 'icd10cm' THEN regexp_full_match(upper(replace(trim(v.input, E' \t\r\n'), '.', '')), $icd10cm)
+                WHEN 'icd10pcs' THEN regexp_full_match(upper(replace(trim(v.input, E' \t\r\n'), '.', '')), $icd10pcs)
+                WHEN 'hcpcs' THEN regexp_full_match(upper(replace(trim(v.input, E' \t\r\n'), '.', '')), $hcpcs)
+                WHEN 'hcpcs_modifier' THEN regexp_full_match(upper(replace(trim(v.input, E' \t\r\n'), '.', '')), $hcpcs_modifier)
+                WHEN 'cpt' THEN regexp_full_match(upper(replace(trim(v.input, E' \t\r\n'), '.', '')), $cpt)
+                WHEN 'icd9cm' THEN regexp_full_match(upper(replace(trim(v.input, E' \t\r\n'), '.', '')), $icd9cm)
+                WHEN 'icd9pcs' THEN regexp_full_match(upper(replace(trim(v.input, E' \t\r\n'), '.', '')), $icd9pcs)
+            END AS well_formed
     FROM validity_input AS v
     LEFT JOIN sources AS s ON s.code_system = v.code_system
 ),
@@ -26,46 +35,39 @@ releases AS (
     SELECT DISTINCT source, release_id, effective_from, effective_to
     FROM code_releases
 ),
+-- each input with the release of its system's source in force on its date (NULL: none is)
 in_force AS (
-    SELECT i.row_id, r.release_id, r.effective_from, r.effective_to
+    SELECT i.*, r.release_id AS release_in_force_id
     FROM inputs AS i
-    INNER JOIN releases AS r
+    LEFT JOIN releases AS r
         ON r.source = i.source
         AND r.effective_from <= i.on_date
         AND (r.effective_to IS NULL OR i.on_date <= r.effective_to)
 ),
-found AS (
-    SELECT i.row_id, h.*
-    FROM inputs AS i
-    INNER JOIN code_history AS h
-        ON i.well_formed AND h.code_system = i.code_system AND h.code = i.code
-        AND h.release_effective_from <= i.on_date
-        AND (h.release_effective_to IS NULL OR i.on_date <= h.release_effective_to)
-),
 answered AS (
     SELECT
-        i.*,
-        f.release_id IS NOT NULL AS listed,
-        COALESCE(f.release_id, r.release_id) AS release_id,
-        r.release_id IS NOT NULL AS release_in_force,
-        f.description,
-        f.short_description,
-        f.billable,
-        coalesce(f.added, f.effective_from) AS effective_from,  -- the code's own first date where the file gives one
-        f.effective_to,
-        f.added,
-        f.terminated,
-        f.source_file,
-        f.line_no
-    FROM inputs AS i
-    LEFT JOIN in_force AS r ON r.row_id = i.row_id
-    LEFT JOIN found AS f ON f.row_id = i.row_id
+        i.* EXCLUDE (release_in_force_id),
+        h.code IS NOT NULL AS listed,
+        i.release_in_force_id AS release_id,
+        i.release_in_force_id IS NOT NULL AS release_in_force,
+        h.description,
+        h.short_description,
+        h.billable,
+        coalesce(h.added, h.effective_from) AS effective_from,  -- the code's own first date where the file gives one
+        h.effective_to,
+        h.added,
+        h.terminated,
+        h.source_file,
+        h.line_no
+    FROM in_force AS i
+    LEFT JOIN code_history AS h
+        ON i.well_formed AND h.code_system = i.code_system AND h.code = i.code AND h.release_id = i.release_in_force_id
 ),
 -- Codes the release in force does not list, or lists as headers: what else the warehouse knows.
 unlisted AS (
     SELECT DISTINCT code_system, code, release_id, on_date
     FROM answered
-    WHERE well_formed AND release_in_force AND (NOT listed OR NOT billable)
+    WHERE well_formed AND release_in_force AND (NOT listed OR NOT billable)  -- (listed and billable needs no more)
 ),
 children AS (
     SELECT u.code_system, u.code, u.release_id,
@@ -137,6 +139,16 @@ xrefs AS (
         AND m.source_code IN (SELECT code FROM answered WHERE code_system = 'hcpcs')
     GROUP BY m.source_code, m.release_id
 ),
+-- Most answers need nothing but their own row (a billable code, a date no release covers, not a
+-- code at all); only the others are joined to what else the warehouse knows.
+simple AS (
+    SELECT
+        *,
+        NOT coalesce(well_formed, false) OR NOT release_in_force
+            OR (listed AND billable AND (added IS NULL OR on_date >= added)
+                AND (terminated IS NULL OR on_date <= terminated)) AS is_simple
+    FROM answered
+),
 statused AS (
     SELECT
         a.*,
@@ -144,6 +156,26 @@ statused AS (
             WHEN NOT coalesce(a.well_formed, false) THEN 'unknown'
             WHEN a.code_system = 'cpt' AND NOT a.release_in_force THEN 'valid shape (no CPT list)'
             WHEN NOT a.release_in_force THEN 'no release in force'
+            ELSE 'billable'
+        END AS status,
+        CAST(NULL AS VARCHAR[]) AS children,
+        CAST(NULL AS DATE) AS next_listed_from,
+        CAST(NULL AS VARCHAR) AS dated_release_id,
+        CAST(NULL AS VARCHAR) AS dated_description,
+        CAST(NULL AS VARCHAR) AS dated_short_description,
+        CAST(NULL AS BOOLEAN) AS dated_billable,
+        CAST(NULL AS DATE) AS dated_from,
+        CAST(NULL AS DATE) AS dated_to,
+        CAST(NULL AS VARCHAR) AS dated_file,
+        CAST(NULL AS INTEGER) AS dated_line,
+        CAST(NULL AS VARCHAR[]) AS replacements,
+        CAST(NULL AS VARCHAR[]) AS xref_codes
+    FROM simple AS a
+    WHERE a.is_simple
+    UNION ALL
+    SELECT
+        a.*,
+        CASE
             WHEN a.listed AND NOT a.billable THEN 'header (not billable)'
             WHEN a.listed AND a.added IS NOT NULL AND a.on_date < a.added THEN 'not yet effective'
             WHEN a.listed AND a.terminated IS NOT NULL AND a.on_date > a.terminated THEN 'terminated'
@@ -166,7 +198,7 @@ statused AS (
         d.line_no AS dated_line,
         p.codes AS replacements,
         x.codes AS xref_codes
-    FROM answered AS a
+    FROM simple AS a
     LEFT JOIN children AS c ON c.code_system = a.code_system AND c.code = a.code AND c.release_id = a.release_id
     LEFT JOIN later_dated AS d
         ON NOT a.listed AND d.code_system = a.code_system AND d.code = a.code AND d.on_date = a.on_date
@@ -174,6 +206,7 @@ statused AS (
     LEFT JOIN replacements AS p ON p.code_system = a.code_system AND p.code = a.code AND p.on_date = a.on_date
     LEFT JOIN xrefs AS x
         ON a.code_system = 'hcpcs' AND x.code = a.code AND x.release_id = coalesce(d.release_id, a.release_id)
+    WHERE NOT a.is_simple
 )
 SELECT
     row_id,
@@ -206,4 +239,3 @@ SELECT
         WHEN status = 'terminated' THEN coalesce(xref_codes, replacements)
     END AS successors
 FROM statused
-ORDER BY row_id
