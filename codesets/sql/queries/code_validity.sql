@@ -69,14 +69,21 @@ unlisted AS (
     FROM answered
     WHERE well_formed AND release_in_force AND (NOT listed OR NOT billable)  -- (listed and billable needs no more)
 ),
+asked AS (
+    SELECT DISTINCT code_system, code, release_id FROM unlisted
+),
+-- every billable code under its prefixes (3 to 6 characters) in the categories asked about, so
+-- that a header meets its children on an equal key (a LIKE join would try every pair of a category)
+prefixed AS (
+    SELECT h.code_system, h.release_id, left(h.code, n.n) AS prefix, h.code
+    FROM code_history AS h, range(3, 7) AS n(n)
+    WHERE h.billable AND length(h.code) > n.n
+        AND (h.code_system, h.release_id, left(h.code, 3)) IN (SELECT code_system, release_id, left(code, 3) FROM asked)
+),
 children AS (
-    SELECT u.code_system, u.code, u.release_id,
-        list(h.code ORDER BY h.code) AS codes
-    FROM (SELECT DISTINCT code_system, code, release_id FROM unlisted) AS u
-    INNER JOIN code_history AS h
-        ON h.code_system = u.code_system AND h.release_id = u.release_id
-        AND left(h.code, 3) = left(u.code, 3)
-        AND h.code LIKE u.code || '_%' AND h.billable
+    SELECT u.code_system, u.code, u.release_id, list(p.code ORDER BY p.code) AS codes
+    FROM asked AS u
+    INNER JOIN prefixed AS p ON p.code_system = u.code_system AND p.release_id = u.release_id AND p.prefix = u.code
     GROUP BY u.code_system, u.code, u.release_id
 ),
 elsewhere AS (
