@@ -5,8 +5,8 @@ systems and dates) with one statement, ``sql/queries/code_validity.sql``, whose 
 written out in docs/codes.md. ``CodeLookup`` answers one code at a time for a scrubber: it
 reads the codes of a release once (about 0.1 s) and answers a code that release lists from
 memory in microseconds (billable, header with its children, not yet effective or terminated
-by its own dates). A code the release does not list needs the other releases, so it is asked
-of the SQL statement. The two are held to the same answers by tests, on hand-made releases
+by its own dates), and so a code no release lists (unknown). A code other releases list needs
+their dates and successors, so it is asked of the SQL statement. The two are held to the same answers by tests, on hand-made releases
 and on the real files.
 """
 
@@ -259,10 +259,16 @@ class CodeLookup:
                 (r for start, end, r in self._windows.get(source, ()) if start <= day and (end is None or day <= end)),
                 None,
             )
-            if release is not None and codes.matches(canonical, system):
+            if not codes.matches(canonical, system):  # not a code of the system
+                return Validity(code, system, None, day, None, None, False, None, "unknown", None, None, release,
+                                None, None, None)
+            if release is not None:
                 row = self._release_rows(source, release, system).get(canonical)
                 if row is not None:
                     return self._listed(code, system, canonical, day, source, release, row)
+                if self._nowhere(source, release, system, canonical):
+                    return Validity(code, system, canonical, day, None, None, False, None, "unknown", None, None,
+                                    release, None, None, None)
         (answer,) = validity(self.con, [code], system, day).to_pylist()
         return Validity(**answer)
 
@@ -288,6 +294,12 @@ class CodeLookup:
         start = added if added is not None else start  # the code's own first date where the file gives one
         return Validity(code, system, canonical, day, description, short, status == "billable", billable, status,
                         start, end, release, source_file, line_no, successors)
+
+    def _nowhere(self, source, release, system, code) -> bool:
+        """No loaded release lists the code, and the release in force lists no code that extends it."""
+        if any(code in self._release_rows(source, other, system) for _s, _e, other in self._windows[source]):
+            return False
+        return self._children(source, release, system, code) is None
 
     def _children(self, source, release, system, code) -> list[str] | None:
         ordered = self._billable.get((source, release, system))
