@@ -112,7 +112,7 @@ def validity(con, codes_in, system: str | None = None, on=None):
     pyarrow Table (or pandas DataFrame) with a column ``code`` and optional columns
     ``code_system`` and ``on_date`` (dates), which override ``system`` and ``on`` row by row.
     """
-    import pyarrow as pa
+    import pyarrow.compute as pc
 
     table = _input_table(codes_in, system, on)
     con.register("validity_arrow", table)
@@ -123,13 +123,11 @@ def validity(con, codes_in, system: str | None = None, on=None):
         )
     finally:
         con.unregister("validity_arrow")
-    import pyarrow.compute as pc
-
     result = con.sql(sqlfiles.query("code_validity"), params=query_params()).to_arrow_table()
     con.execute("DROP TABLE IF EXISTS validity_input")
     # in input order: sorting here costs a fraction of an ORDER BY in the statement
     result = result.take(pc.sort_indices(result.column("row_id"))).drop_columns(["row_id"])
-    return _with_gem_candidates(con, pa.Table.from_batches(result.to_batches(), result.schema))
+    return _with_gem_candidates(con, result)
 
 
 # An ICD-9 code's successors on a date from 2015-10-01 are its forward GEM answers. The GEM's
