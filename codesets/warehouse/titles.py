@@ -16,10 +16,14 @@ QUALIFY ROW_NUMBER() OVER (PARTITION BY h.code_system, h.code ORDER BY h.release
 """
 
 
+# the catalog itself, not the views over it: binding those costs more than a small translation
+_ANY_CODE_SET = "SELECT count(*) FROM release_catalog WHERE source IN ('icd10cm', 'icd10pcs', 'hcpcs', 'icd9cm', 'cpt')"
+
+
 def lookup(con, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """(code_system, code) -> title, for the pairs a loaded code set lists."""
     pairs = {(s, c) for s, c in pairs if s is not None and c is not None}
-    if not pairs or not con.execute("SELECT count(*) FROM code_releases").fetchall()[0][0]:
+    if not pairs or not con.execute(_ANY_CODE_SET).fetchall()[0][0]:
         return {}
     systems, codes = zip(*pairs)
     # bound as two lists: registering an Arrow table would make DuckDB import pandas

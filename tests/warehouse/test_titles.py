@@ -33,6 +33,10 @@ def test_map_answers_gain_titles_when_a_code_set_is_loaded(titled):
         rows = con.execute(
             "SELECT target_code, target_title FROM gem_map WHERE source_code = 'R6521' ORDER BY target_code"
         ).fetchall()
+        combination = con.execute(
+            "SELECT target_codes, target_titles FROM gem_combinations WHERE source_code = 'R6521'"
+        ).fetchall()
     assert after[0]["target_codes"] == ["78552", "99592"]
     assert after[0]["target_titles"] == ["Septic shock", "Severe sepsis"]
     assert rows == [("78552", "Septic shock"), ("99592", "Severe sepsis")]
+    assert combination == [(["78552", "99592"], ["Septic shock", "Severe sepsis"])]

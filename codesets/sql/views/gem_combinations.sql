@@ -14,15 +14,35 @@
 --   approximate: any of the rows used is approximate
 --   choice_lists: number of choice lists in the scenario
 --   release_id: GEM release
+--   source_title: the source code's title, when a code set of its system is loaded (code_titles)
+--   target_titles: one title per target code, in target_codes order (NULL where no code set lists it)
+WITH current AS (
+    SELECT * FROM gem_combinations_history WHERE is_current
+),
+-- each alternative's target codes with their titles, kept in choice-list order
+titled AS (
+    SELECT
+        c.source_system, c.target_system, c.source_code, c.scenario, c.alternative,
+        list(t.description ORDER BY u.position) AS target_titles
+    FROM current AS c,
+        UNNEST(c.target_codes) WITH ORDINALITY AS u(code, position)
+    LEFT JOIN code_titles AS t ON t.code_system = c.target_system AND t.code = u.code
+    GROUP BY c.source_system, c.target_system, c.source_code, c.scenario, c.alternative
+)
 SELECT
-    source_system,
-    target_system,
-    source_code,
-    scenario,
-    alternative,
-    target_codes,
-    approximate,
-    choice_lists,
-    release_id
-FROM gem_combinations_history
-WHERE is_current
+    c.source_system,
+    c.target_system,
+    c.source_code,
+    c.scenario,
+    c.alternative,
+    c.target_codes,
+    c.approximate,
+    c.choice_lists,
+    c.release_id,
+    s.description AS source_title,
+    l.target_titles
+FROM current AS c
+LEFT JOIN titled AS l
+    ON l.source_system = c.source_system AND l.target_system = c.target_system AND l.source_code = c.source_code
+    AND l.scenario = c.scenario AND l.alternative = c.alternative
+LEFT JOIN code_titles AS s ON s.code_system = c.source_system AND s.code = c.source_code
