@@ -34,6 +34,10 @@ def with_map_titles(con, table):
     """A translation table (codesets.warehouse.translate) with source_title and target_titles added."""
     import pyarrow as pa
 
+    if not table.num_rows or not con.execute(_ANY_CODE_SET).fetchall()[0][0]:
+        # no code set loaded: typed NULLs, at no cost (lists of values would import pandas)
+        table = table.append_column("source_title", pa.nulls(table.num_rows, pa.string()))
+        return table.append_column("target_titles", pa.nulls(table.num_rows, pa.list_(pa.string())))
     sources = table.column("source_system").to_pylist()
     codes = table.column("source_code").to_pylist()
     targets_system = table.column("target_system").to_pylist()
@@ -41,9 +45,6 @@ def with_map_titles(con, table):
     wanted = set(zip(sources, codes))
     wanted.update((system, code) for system, row in zip(targets_system, targets) for code in row or ())
     titles = lookup(con, wanted)
-    if not titles:  # no code set lists them: typed NULLs (building arrays from lists would import pandas)
-        table = table.append_column("source_title", pa.nulls(table.num_rows, pa.string()))
-        return table.append_column("target_titles", pa.nulls(table.num_rows, pa.list_(pa.string())))
     source_titles = [titles.get(pair) for pair in zip(sources, codes)]
     target_titles = [None if row is None else [titles.get((system, code)) for code in row]
                      for system, row in zip(targets_system, targets)]
