@@ -24,6 +24,12 @@ CREATE TABLE maps (
     map_rule        VARCHAR,  -- SNOMED CT map rule text
     map_advice      VARCHAR,  -- SNOMED CT map advice text
     map_category_id VARCHAR,  -- SNOMED CT map category concept id
+    record_id       VARCHAR,  -- SNOMED CT map: the RF2 member id (a UUID), the same record across its states
+    effective_time  DATE,     -- SNOMED CT map: effectiveTime of this state of the record
+    active          BOOLEAN,  -- SNOMED CT map: the record is active in this state
+    module_id       VARCHAR,  -- SNOMED CT map: the module concept id of this state
+    correlation_id  VARCHAR,  -- SNOMED CT map: correlation concept id
+    target_incomplete BOOLEAN,  -- SNOMED CT map: the target ends in '?', a 7th character (episode of care) to choose
     source_file     VARCHAR  NOT NULL,  -- file the row came from
     line_no         INTEGER  NOT NULL  -- line of source_file
 );

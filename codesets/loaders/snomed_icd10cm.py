@@ -1,0 +1,264 @@
+"""The SNOMED CT to ICD-10-CM map (NLM, US Edition): the RF2 ExtendedMap reference set and its TSV.
+
+NLM publishes the map as an RF2 extended map reference set (refsetId 6011000124106), in the
+three RF2 renderings, and as a human-readable TSV:
+
+    der2_iisssccRefset_ExtendedMapSnapshot_US1000124_YYYYMMDD.txt   each record's latest state
+    der2_iisssccRefset_ExtendedMapFull_US1000124_YYYYMMDD.txt       every state of every record
+    der2_iisssccRefset_ExtendedMapDelta_US1000124_YYYYMMDD.txt      the states new in the release
+    tls_Icd10cmHumanReadableMap_US1000124_YYYYMMDD.tsv              the snapshot, with names
+
+All are tab-separated, UTF-8, one header line: 13 fields (id, effectiveTime, active, moduleId,
+refsetId, referencedComponentId, mapGroup, mapPriority, mapRule, mapAdvice, mapTarget,
+correlationId, mapCategoryId), the TSV 16 (adding referencedComponentName after the concept,
+mapTargetName after the target, mapCategoryName at the end). The header line says which one a
+file is; the RF2 file name's Snapshot/Full/Delta says which rendering (a file renamed without
+it is a Full when an id repeats, else a Snapshot).
+
+Parts: ``snapshot``, ``full``, ``delta`` and ``tsv``. They are renderings of one release that
+NLM ships side by side, so a release may gain one later (the TSV after the Snapshot) without
+changing a published part; each keeps its own rows and lines. Every state of every record is
+published; the view snomed_icd10cm_map takes, per record id, the state with the latest
+effectiveTime across what is loaded, and keeps it when active: RF2's own rule, the same for a
+Snapshot, a Full or a Delta on top of earlier releases.
+
+The release is named by the YYYYMMDD in the file name, else by the latest effectiveTime in the
+file, and takes effect that day.
+
+Fields are split on tabs in SQL, never by a CSV reader: a rule or advice may hold a quote
+character that is text. Every rule text is read by codesets.warehouse.snomed_rules, once per
+distinct text, and a record whose rule does not parse is refused, naming the record and rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date
+from importlib import resources
+from pathlib import Path
+
+from codesets import codes
+from codesets.errors import SourceError
+from codesets.loaders import _lines
+from codesets.loaders.contract import Claim, Sample, StagedFile
+from codesets.text import shown
+from codesets.warehouse import sqlfiles
+
+REFSET_ID = "6011000124106"  # ICD-10-CM complex map reference set
+RF2_HEADER = (
+    "id", "effectiveTime", "active", "moduleId", "refsetId", "referencedComponentId", "mapGroup",
+    "mapPriority", "mapRule", "mapAdvice", "mapTarget", "correlationId", "mapCategoryId",
+)
+TSV_HEADER = (
+    "id", "effectiveTime", "active", "moduleId", "refsetId", "referencedComponentId", "referencedComponentName",
+    "mapGroup", "mapPriority", "mapRule", "mapAdvice", "mapTarget", "mapTargetName", "correlationId",
+    "mapCategoryId", "mapCategoryName",
+)
+PARTS = ("snapshot", "full", "delta", "tsv")
+_RENDERING = re.compile(r"ExtendedMap(Snapshot|Full|Delta)", re.IGNORECASE)
+_NAME_DATE = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01]))(?![0-9])")
+_SCTID = r"[1-9][0-9]{5,17}"
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_BOM = b"\xef\xbb\xbf"
+_SAMPLE_EFFECTIVE_FROM = date(2024, 3, 1)  # the sample is dated as the March 2024 US Edition
+
+
+class SnomedIcd10cmLoader:
+    """The SNOMED CT to ICD-10-CM map: RF2 Snapshot, Full, Delta or the human-readable TSV."""
+
+    source = "snomed_icd10cm"
+    description = "NLM SNOMED CT to ICD-10-CM map (RF2 ExtendedMap Snapshot/Full/Delta, or the human-readable TSV)"
+    tables = ("maps",)
+
+    def claim(self, path: Path) -> Claim | None:
+        """A map file opens with the RF2 ExtendedMap header (13 fields) or the TSV header (16)."""
+        layout = _layout(path)
+        if layout is None:
+            return None
+        if layout == "tsv":
+            part = "tsv"
+        elif match := _RENDERING.search(path.name):
+            part = match.group(1).lower()
+        else:
+            part = "full" if _ids_repeat(path) else "snapshot"
+        named = _NAME_DATE.findall(path.name)
+        return Claim(part=part, release_id=named[-1] if named else _latest_effective_time(path))
+
+    def effective_from(self, release_id: str) -> date | None:
+        """A release named YYYYMMDD takes effect that day."""
+        if not re.fullmatch(r"[0-9]{8}", release_id):
+            return None
+        try:
+            return date(int(release_id[:4]), int(release_id[4:6]), int(release_id[6:]))
+        except ValueError:
+            return None
+
+    def model(self):
+        return model()
+
+    def stage(self, con, parts: Mapping[str, Sequence[Path]]) -> list[StagedFile]:
+        """The lines of each file as the relation ``staged``: read once (``_lines``), cut on tabs
+        once (table ``snomed_rows``), each distinct rule read once in Python (table
+        ``snomed_rule_verdicts``); ``staged`` is a view adding what only the checks need."""
+        files, described = [], []
+        for part, paths in parts.items():
+            if len(paths) > 1:
+                names = " and ".join(shown(p) for p in paths)
+                raise SourceError(
+                    f"{names} are both the {part} rendering of the map; a release holds one of each "
+                    "(snapshot, full, delta, tsv): load them as separate releases"
+                )
+            path = paths[0]
+            layout = _layout(path)
+            if layout is None:  # claimed a moment ago; the file changed since
+                raise SourceError(f"{shown(path)}: no longer opens with a SNOMED CT map header; load it again")
+            described.append((len(described), path.name, part, layout))
+            files.append(_lines.inspect(path))
+        _lines.stage(con, "snomed_raw", files)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE snomed_files (file_no USMALLINT, source_file VARCHAR, part VARCHAR, "
+            "layout VARCHAR)"
+        )
+        con.executemany("INSERT INTO snomed_files VALUES (?, ?, ?, ?)", described)
+        con.execute(sqlfiles.query("snomed_utf8"))
+        con.execute("CREATE OR REPLACE TEMP TABLE snomed_rows AS " + sqlfiles.query("snomed_rows"))
+        _judge_rules(con)
+        con.execute("SET VARIABLE snomed_target_pattern = ?", [codes.PATTERNS["icd10cm"].pattern])
+        con.execute("CREATE OR REPLACE TEMP VIEW staged AS " + sqlfiles.query("snomed_stage"))
+        records = dict(con.execute(
+            "SELECT file_no, COUNT(*) FILTER (WHERE kind = 'record') FROM snomed_rows GROUP BY file_no"
+        ).fetchall())
+        return [
+            StagedFile(name=item.path.name, part=part, rows=records.get(number, 0),
+                       kind=f"{layout}:{part}", line_ending=item.line_ending)
+            for item, (number, _name, part, layout) in zip(files, described)
+        ]
+
+    def fill(self, table: str) -> str:
+        return sqlfiles.query("snomed_fill_maps")
+
+    def notes(self, con) -> list[str]:
+        return []
+
+    def sample(self) -> Sample:
+        folder = resources.files("codesets") / "samples" / "snomed_icd10cm"
+        files = sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".txt"))
+        return Sample(files=tuple(files), effective_from=_SAMPLE_EFFECTIVE_FROM)
+
+
+LOADER = SnomedIcd10cmLoader()
+
+
+def model():
+    """The pandera model of a staged map line (see sql/queries/snomed_rows.sql and snomed_stage.sql)."""
+    import pandera.pandas as pa
+
+    from codesets.warehouse.checks import Rule, register_sql_rules
+
+    register_sql_rules()
+    record = "kind <> 'record' OR field_count <> expected_fields OR "
+
+    class MapLine(pa.DataFrameModel):
+        source_file: str
+        line_no: int
+
+        class Config:
+            strict = False  # the staged relation carries helper columns the rules read
+            coerce = True
+            sql_rules = {
+                "rules": (
+                    Rule("raw", "kind <> 'blank'", "blank line: every line after the header is a map record"),
+                    Rule("field_count", "kind <> 'record' OR field_count = expected_fields",
+                         "an RF2 ExtendedMap line has 13 tab-separated fields, a TSV line 16 (as its header)"),
+                    Rule("id", record + f"regexp_full_match(id, '{_UUID}')", "the record id is a UUID"),
+                    Rule("effectiveTime", record + "effective_time IS NOT NULL",
+                         "effectiveTime is a date written YYYYMMDD"),
+                    Rule("active", record + "is_active IS NOT NULL", "active is 1 or 0"),
+                    Rule("moduleId", record + f"regexp_full_match(module_id, '{_SCTID}')",
+                         "moduleId is a SNOMED CT id (6 to 18 digits)"),
+                    Rule("refsetId", record + f"refset_id = '{REFSET_ID}'",
+                         f"refsetId is {REFSET_ID}, the ICD-10-CM complex map reference set"),
+                    Rule("referencedComponentId", record + f"regexp_full_match(referenced_component_id, '{_SCTID}')",
+                         "referencedComponentId is a SNOMED CT concept id (6 to 18 digits)"),
+                    Rule("mapGroup", record + "coalesce(map_group >= 1, FALSE)",
+                         "mapGroup is a whole number from 1 to 255"),
+                    Rule("mapPriority", record + "coalesce(map_priority >= 1, FALSE)",
+                         "mapPriority is a whole number from 1 to 255"),
+                    Rule("mapRule", record + "NOT bad_text", "mapRule and mapAdvice are UTF-8 text"),
+                    Rule("rule_problem", "rule_problem IS NULL",
+                         "mapRule is TRUE, OTHERWISE TRUE or IFA clauses (Appendix C of the NLM technical "
+                         "specification)"),
+                    Rule("mapTarget", record + "target_ok",
+                         "mapTarget is an ICD-10-CM code (dotted or not; '?' as a 7th character to choose) or empty"),
+                    Rule("correlationId", record + f"regexp_full_match(correlation_id, '{_SCTID}')",
+                         "correlationId is a SNOMED CT id (6 to 18 digits)"),
+                    Rule("mapCategoryId", record + f"regexp_full_match(map_category_id, '{_SCTID}')",
+                         "mapCategoryId is a SNOMED CT id (6 to 18 digits)"),
+                    Rule("duplicate_of", "duplicate_of IS NULL",
+                         "one state of a record (id, effectiveTime) appears once in a file"),
+                ),
+            }
+
+    return MapLine
+
+
+def _judge_rules(con) -> None:
+    """Read each distinct rule text once; the verdicts go to a table the checks join."""
+    from codesets.warehouse.snomed_rules import RuleSyntaxError, parse
+
+    verdicts = []
+    for (text,) in con.execute(
+        "SELECT DISTINCT map_rule FROM snomed_rows WHERE kind = 'record' AND map_rule IS NOT NULL"
+    ).fetchall():
+        try:
+            parse(text)
+            verdicts.append((text, None))
+        except RuleSyntaxError as error:
+            verdicts.append((text, str(error)))
+    con.execute("CREATE OR REPLACE TEMP TABLE snomed_rule_verdicts (map_rule VARCHAR, problem VARCHAR)")
+    if verdicts:
+        con.executemany("INSERT INTO snomed_rule_verdicts VALUES (?, ?)", verdicts)
+
+
+def _header(path: Path) -> tuple[str, ...] | None:
+    try:
+        with open(path, "rb") as handle:
+            first = handle.readline(1024)
+    except OSError:
+        return None
+    first = first.removeprefix(_BOM).rstrip(b"\r\n")
+    return tuple(first.decode("latin-1").split("\t"))
+
+
+def _layout(path: Path) -> str | None:
+    header = _header(path)
+    if header == RF2_HEADER:
+        return "rf2"
+    if header == TSV_HEADER:
+        return "tsv"
+    return None
+
+
+def _records(path: Path):
+    """(id, effectiveTime) of each line after the header, for naming a file without a date or rendering."""
+    with open(path, "rb") as handle:
+        handle.readline()
+        for line in handle:
+            fields = line.split(b"\t", 2)
+            if len(fields) >= 2:
+                yield fields[0], fields[1]
+
+
+def _ids_repeat(path: Path) -> bool:
+    seen = set()
+    for record_id, _time in _records(path):
+        if record_id in seen:
+            return True
+        seen.add(record_id)
+    return False
+
+
+def _latest_effective_time(path: Path) -> str | None:
+    times = [t for _id, t in _records(path) if re.fullmatch(rb"[0-9]{8}", t)]
+    return max(times).decode("ascii") if times else None

@@ -1,0 +1,83 @@
+-- snomed_rows: lines of SNOMED CT to ICD-10-CM map files cut into their fields and typed.
+-- Input: snomed_raw(file_no, line_no, raw), every line as read (Latin-1, so each byte is one
+--   character; NULL for an empty line); snomed_files(file_no, source_file, part, layout) with
+--   each file's layout: 'rf2' (the ExtendedMap reference set, 13 fields) or 'tsv' (the
+--   human-readable map, 16 fields: the RF2 fields plus three names).
+-- Output: one row per input line. Fields are split on tabs here, never by a CSV reader: rule
+-- and advice text may hold quote characters that are text, not quoting. The files are UTF-8
+-- (RF2): a text field holding a byte above 0x7F is decoded from its bytes, and is NULL when
+-- they are not UTF-8 (the checks refuse it). Names in the TSV are read, not published.
+WITH lines AS (
+    SELECT
+        r.file_no,
+        f.source_file,
+        f.part,
+        f.layout,
+        r.line_no,
+        r.raw,
+        CASE
+            WHEN r.line_no = 1 THEN 'header'
+            WHEN r.raw IS NULL OR NOT regexp_matches(r.raw, '[^ \t]') THEN 'blank'
+            ELSE 'record'
+        END AS kind,
+        CASE WHEN f.layout = 'tsv' THEN 16 ELSE 13 END AS expected_fields,
+        string_split(r.raw, chr(9)) AS fields
+    FROM snomed_raw AS r
+    INNER JOIN snomed_files AS f ON f.file_no = r.file_no
+),
+cut AS (
+    SELECT
+        * EXCLUDE (fields),
+        CASE WHEN kind = 'record' THEN len(fields) END AS field_count,
+        -- the 13 RF2 fields, in RF2 order, of a record with the right number of fields
+        CASE
+            WHEN kind <> 'record' OR len(fields) <> expected_fields THEN NULL
+            WHEN layout = 'tsv' THEN list_concat(fields[1:6], fields[8:12], fields[14:15])
+            ELSE fields
+        END AS cells
+    FROM lines
+),
+named AS (
+    SELECT
+        * EXCLUDE (cells),
+        cells[1] AS id,
+        cells[2] AS effective_time_field,
+        cells[3] AS active_field,
+        cells[4] AS module_id,
+        cells[5] AS refset_id,
+        cells[6] AS referenced_component_id,
+        cells[7] AS map_group_field,
+        cells[8] AS map_priority_field,
+        snomed_utf8(cells[9]) AS map_rule,
+        snomed_utf8(cells[10]) AS map_advice_field,
+        cells[11] AS map_target,
+        cells[12] AS correlation_id,
+        cells[13] AS map_category_id,
+        -- a text field with a byte above 0x7F that is not UTF-8 decodes to NULL
+        (cells[9] IS NOT NULL AND snomed_utf8(cells[9]) IS NULL)
+            OR (cells[10] IS NOT NULL AND snomed_utf8(cells[10]) IS NULL) AS bad_text
+    FROM cut
+),
+typed AS (
+    SELECT
+        *,
+        CASE WHEN regexp_full_match(effective_time_field, '[0-9]{8}')
+            THEN CAST(try_strptime(effective_time_field, '%Y%m%d') AS DATE) END AS effective_time,
+        CASE active_field WHEN '1' THEN TRUE WHEN '0' THEN FALSE END AS is_active,
+        CASE WHEN regexp_full_match(map_group_field, '[0-9]{1,3}')
+            THEN TRY_CAST(map_group_field AS UTINYINT) END AS map_group,
+        CASE WHEN regexp_full_match(map_priority_field, '[0-9]{1,3}')
+            THEN TRY_CAST(map_priority_field AS UTINYINT) END AS map_priority,
+        NULLIF(map_advice_field, '') AS map_advice,
+        -- canonical: undotted, upper case; an episode-of-care target keeps its '?' (M80.00X? -> M8000X?)
+        NULLIF(upper(replace(map_target, '.', '')), '') AS target_code
+    FROM named
+)
+SELECT
+    *,
+    ends_with(target_code, '?') AS target_incomplete,
+    -- the first line of the file holding the same (id, effectiveTime): one state of a record, once
+    CASE WHEN kind = 'record' AND id IS NOT NULL THEN
+        min(line_no) OVER (PARTITION BY file_no, id, effective_time_field)
+    END AS first_line
+FROM typed
