@@ -19,15 +19,20 @@
 WITH current AS (
     SELECT * FROM gem_combinations_history WHERE is_current
 ),
--- each alternative's target codes with their titles, kept in choice-list order
+-- each alternative's target codes one by one, with their place in the list
+targets AS (
+    SELECT c.source_system, c.target_system, c.source_code, c.scenario, c.alternative,
+        p.position, c.target_codes[p.position] AS code
+    FROM current AS c, unnest(range(1, len(c.target_codes) + 1)) AS p(position)
+),
+-- their titles, kept in choice-list order
 titled AS (
     SELECT
-        c.source_system, c.target_system, c.source_code, c.scenario, c.alternative,
-        list(t.description ORDER BY u.position) AS target_titles
-    FROM current AS c,
-        UNNEST(c.target_codes) WITH ORDINALITY AS u(code, position)
-    LEFT JOIN code_titles AS t ON t.code_system = c.target_system AND t.code = u.code
-    GROUP BY c.source_system, c.target_system, c.source_code, c.scenario, c.alternative
+        g.source_system, g.target_system, g.source_code, g.scenario, g.alternative,
+        list(t.description ORDER BY g.position) AS target_titles
+    FROM targets AS g
+    LEFT JOIN code_titles AS t ON t.code_system = g.target_system AND t.code = g.code
+    GROUP BY g.source_system, g.target_system, g.source_code, g.scenario, g.alternative
 )
 SELECT
     c.source_system,
