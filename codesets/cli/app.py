@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from codesets.cli import export, map as map_cmd, releases, scrub, sql, sources
-from codesets.cli import code as code_cmd, diff as diff_cmd
+from codesets.cli import code as code_cmd, diff as diff_cmd, snomed as snomed_cmd
 from codesets.config import ENV_WAREHOUSE
 from codesets.errors import CodesetsError, SystemFailure, WarehouseError
 
@@ -107,6 +107,7 @@ def main_options(
 sources.register(app)
 releases.register(app)
 code_cmd.register(app)
+snomed_cmd.register(app)
 map_cmd.register(app)
 sql.register(app)
 scrub.register(app)

@@ -1,0 +1,68 @@
+"""`codesets snomed`: a SNOMED CT concept's ICD-10-CM targets in a patient context (I-MAGIC)."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from codesets.cli.common import Format, columns_option, render, warehouse
+
+
+def register(app: typer.Typer) -> None:
+    app.command("snomed")(snomed)
+
+
+def snomed(
+    ctx: typer.Context,
+    concept: str = typer.Argument(..., help="SNOMED CT concept id, e.g. 237145004."),
+    sex: Optional[str] = typer.Option(None, "--sex", help="Patient sex: F or M; leave out when unknown."),
+    age: Optional[str] = typer.Option(None, "--age", help="Age at onset: a number and a unit, e.g. 20d, 6m, 2w, 30y."),
+    problems: Optional[List[str]] = typer.Option(
+        None, "--problem", help="Another SNOMED CT concept on the problem list (repeat for several)."
+    ),
+    on: Optional[str] = typer.Option(
+        None, "--on", help="Date (YYYY-MM-DD) whose ICD-10-CM release completes '?' targets; default today."
+    ),
+    fmt: Format = typer.Option(Format.table, "--format", help="Output format: table, csv, json or ndjson."),
+    columns: Optional[str] = columns_option(),
+) -> None:
+    """Map CONCEPT to ICD-10-CM with the rule-based map: one row per map group.
+
+    In each group the first record (by priority) whose rule holds answers. A rule on sex or age
+    that the context does not give is never taken as true: the group's OTHERWISE TRUE default
+    answers, status 'context needed' and needs says which (sex, age). needs also names
+    'problems' when a rule on another problem-list concept could change the answer, and
+    'episode_of_care' for a target ending in '?', whose completions (billable codes of the
+    ICD-10-CM release in force) are listed when such a release is loaded. A concept the map
+    does not hold answers one row, status 'no map records'. Table and CSV show codes dotted;
+    JSON and NDJSON keep the stored undotted form.
+    """
+    from codesets.warehouse.snomed_eval import Context, SnomedLookup, answers_table, check_concept
+    from codesets.warehouse.validity import as_date
+
+    concept = check_concept(concept)
+    Context.of(sex, age, problems or ())  # bad options fail before the warehouse is opened
+    day = as_date(on)
+    con = warehouse(ctx).connect()
+    try:
+        answers = SnomedLookup(con).lookup(concept, sex=sex, age=age, problems=problems or (), on=day)
+    finally:
+        con.close()
+    table = answers_table(concept, answers)
+    if fmt not in (Format.json, Format.ndjson):
+        table = _dotted(table)
+    render(table, fmt, columns=columns)
+
+
+def _dotted(table):
+    import pyarrow as pa
+
+    from codesets.codes import display
+
+    targets = [display(t, "icd10cm") for t in table.column("target").to_pylist()]
+    completions = [None if c is None else [display(x, "icd10cm") for x in c]
+                   for c in table.column("completions").to_pylist()]
+    table = table.set_column(table.schema.get_field_index("target"), "target", pa.array(targets, pa.string()))
+    return table.set_column(table.schema.get_field_index("completions"), "completions",
+                            pa.array(completions, pa.list_(pa.string())))

@@ -1,0 +1,127 @@
+"""`codesets snomed` on the bundled sample map: every format, dotted display, bad options exit 2.
+
+The command is not yet registered in codesets/cli/app.py: the test builds an app the same way
+(the global --warehouse option, the one-line error handling of codesets.cli.app._Codesets)
+and registers the command itself.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Optional
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from codesets.cli import snomed as snomed_cmd
+from codesets.cli.app import _Codesets
+from tests.warehouse import code_fakes as fakes
+from tests.warehouse.test_snomed_eval import SAMPLE
+
+runner = CliRunner()
+ICD10 = fakes.FakeCodeLoader(source="icd10cm")
+
+
+def make_app() -> typer.Typer:
+    app = typer.Typer(cls=_Codesets, name="codesets", no_args_is_help=True, pretty_exceptions_enable=False,
+                      add_completion=False)
+
+    @app.callback()
+    def main_options(warehouse: Optional[str] = typer.Option(None, "--warehouse", "-w")) -> None:
+        """Global options."""
+
+    snomed_cmd.register(app)
+    return app
+
+
+APP = make_app()
+
+
+@pytest.fixture(scope="module")
+def wh_path(tmp_path_factory):
+    from codesets.warehouse.load import load
+    from codesets.warehouse.storage import Warehouse
+
+    folder = tmp_path_factory.mktemp("snomed_cli")
+    warehouse = Warehouse(folder / "wh")
+    load(warehouse, "snomed_icd10cm", [SAMPLE], sample=True)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fakes.install(monkeypatch, ICD10)
+        codes = fakes.write(folder, "order-2024.csv", [
+            ("icd10cm", "T39091A", "initial encounter", True),
+            ("icd10cm", "T39091D", "subsequent encounter", True),
+        ])
+        fakes.load(warehouse, ICD10, codes, "2024", date(2023, 10, 1))
+    return str(folder / "wh")
+
+
+def run(wh_path, *args):
+    return runner.invoke(APP, ["--warehouse", wh_path, "snomed", *args])
+
+
+def test_table_shows_dotted_targets_and_a_row_count(wh_path):
+    result = run(wh_path, "237145004", "--sex", "F")
+    assert result.exit_code == 0, result.output
+    assert "N97.9" in result.output and "mapped" in result.output and "(1 row)" in result.output
+
+
+def test_unknown_sex_says_context_needed(wh_path):
+    result = run(wh_path, "237145004", "--format", "json")
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.output)
+    assert (row["status"], row["needs"], row["target"], row["rule"]) == \
+        ("context needed", ["sex"], None, "OTHERWISE TRUE")
+    assert row["advice"] == "MAP IS CONTEXT DEPENDENT FOR GENDER" and row["category"] == "447638001"
+
+
+@pytest.mark.parametrize("age, target", [("28d", "P92.6"), ("29d", "R62.51"), ("17y", "R62.51"), ("18y", "R62.7"),
+                                         ("216m", "R62.7")])
+def test_age_option(wh_path, age, target):
+    result = run(wh_path, "36440009", "--age", age, "--format", "csv")
+    assert result.exit_code == 0, result.output
+    header, row = result.output.strip().splitlines()
+    assert header.split(",")[:4] == ["concept", "map_group", "status", "target"]
+    assert row.split(",")[3] == target
+
+
+def test_problems_and_episode_of_care_completions(wh_path):
+    result = run(wh_path, "7248001", "--problem", "290145004", "--problem", "73430006", "--on", "2024-05-01",
+                 "--format", "ndjson")
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.output)
+    assert (row["target"], row["status"], row["needs"]) == ("T39012?", "incomplete", ["episode_of_care"])
+    default = json.loads(run(wh_path, "7248001", "--on", "2024-05-01", "--format", "ndjson").output)
+    assert default["target"] == "T39091?" and default["completions"] == ["T39091A", "T39091D"]
+    assert default["needs"] == ["problems", "episode_of_care"]
+    table = run(wh_path, "7248001", "--on", "2024-05-01", "--format", "csv").output
+    assert "T39.091?" in table and "T39.091A T39.091D" in table
+
+
+def test_several_groups_and_no_map(wh_path):
+    rows = json.loads(run(wh_path, "46113002", "--format", "json").output)
+    assert [(r["map_group"], r["target"]) for r in rows] == [(1, "I110"), (2, "I509")]
+    none = run(wh_path, "123456789", "--format", "json")
+    assert none.exit_code == 0
+    assert [(r["status"], r["map_group"], r["target"]) for r in json.loads(none.output)] == \
+        [("no map records", None, None)]
+
+
+def test_inactive_record_never_shown(wh_path):
+    (row,) = json.loads(run(wh_path, "66327008", "--format", "json").output)
+    assert row["target"] == "M21949" and row["record_id"] == "4de417ee-f602-566c-863a-715670b9a834"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["237145004", "--sex", "X"], "is not F or M"),
+    (["36440009", "--age", "abc"], "is not an age"),
+    (["aspirin"], "is not a SNOMED CT concept id"),
+    (["7248001", "--problem", "x1"], "is not a SNOMED CT concept id"),
+    (["7248001", "--on", "May"], "is not a date"),
+])
+def test_bad_options_exit_2_with_one_line(wh_path, args, message):
+    result = run(wh_path, *args)
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
