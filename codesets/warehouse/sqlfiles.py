@@ -90,43 +90,30 @@ def parse_view(name: str, text: str) -> ViewFile:
 def apply(con) -> None:
     """Create the base tables if missing and (re)create every view with its comments.
 
-    Views are created in dependency order found by retrying: a view whose inputs do not
-    exist yet fails to bind and is tried again after the others.
+    Views are created in the order their FROM and JOIN clauses imply (``dependency_order``), so
+    each binds at the first try: the generation is written in one transaction, where a failed
+    statement would abort the rest. A view that does not bind is a bug of ours, named here.
     """
     import duckdb
 
     con.execute(schema_sql())
-    # first the order the views' FROM and JOIN clauses imply, then the order that bound last time
-    pending = sorted(_dependency_order(), key=lambda v: _ORDER.get(v.name, 0))
-    created = []
-    while pending:
-        failed = []
-        for view in pending:
-            try:
-                con.execute(f'CREATE OR REPLACE VIEW "{view.name}" AS\n{view.sql}')
-                created.append(view.name)
-            except duckdb.CatalogException:
-                failed.append(view)
-        if len(failed) == len(pending):
-            names = ", ".join(v.name for v in failed)
-            # Re-raise the real binding error of the first one for the developer.
-            con.execute(f'CREATE OR REPLACE VIEW "{failed[0].name}" AS\n{failed[0].sql}')
-            raise RuntimeError(f"views do not bind: {names}")
-        pending = failed
-    _ORDER.update({name: position for position, name in enumerate(created)})  # next time, no failed tries
+    for view in dependency_order():
+        try:
+            con.execute(f'CREATE OR REPLACE VIEW "{view.name}" AS\n{view.sql}')
+        except duckdb.CatalogException as exc:
+            raise RuntimeError(f"view {view.name} does not bind in dependency order: {exc}") from None
     for view in views():
         con.execute(f'COMMENT ON VIEW "{view.name}" IS {_literal(view.summary)}')
         for column, text in view.columns.items():
             con.execute(f'COMMENT ON COLUMN "{view.name}"."{column}" IS {_literal(text)}')
 
 
-_ORDER: dict[str, int] = {}  # views in an order that binds, learnt by the first apply()
-
-
 @cache
-def _dependency_order() -> tuple[ViewFile, ...]:
-    """The views, each after those its FROM and JOIN clauses name: a guess that spares apply()
-    its failed tries (each costs a binding); a wrong guess only costs those tries back."""
+def dependency_order() -> tuple[ViewFile, ...]:
+    """The views, each after those its FROM and JOIN clauses name (its own CTEs aside).
+
+    tests/warehouse/test_views.py holds every view to binding in this order.
+    """
     found = {v.name: v for v in views()}
     body = {v.name: "\n".join(line for line in v.sql.splitlines() if not line.lstrip().startswith("--"))
             for v in found.values()}
@@ -137,9 +124,9 @@ def _dependency_order() -> tuple[ViewFile, ...]:
     ordered: list[ViewFile] = []
     while len(ordered) < len(found):
         placed = {v.name for v in ordered}
-        waiting = [n for n in sorted(found) if n not in placed]
-        # a false need (a name in a string?) could make a cycle: then the least-waiting one first
-        ready = [n for n in waiting if needs[n] <= placed] or [min(waiting, key=lambda n: len(needs[n] - placed))]
+        ready = [n for n in sorted(found) if n not in placed and needs[n] <= placed]
+        if not ready:
+            raise RuntimeError(f"views name each other in a cycle: {sorted(set(found) - placed)}")
         ordered.extend(found[n] for n in ready)
     return tuple(ordered)
 

@@ -351,6 +351,7 @@ def _write_generation(con, wh: Warehouse, number: int, catalog_rows: list[dict])
     from codesets.warehouse import catalog, sqlfiles
 
     con.execute("SET enable_progress_bar = false")
+    con.execute("BEGIN")  # one commit for the few hundred catalog statements, not one each
     con.execute(sqlfiles.schema_sql())
     con.execute(
         "INSERT INTO warehouse_meta VALUES (?, ?, ?, now() AT TIME ZONE 'UTC', ?)",
@@ -366,6 +367,7 @@ def _write_generation(con, wh: Warehouse, number: int, catalog_rows: list[dict])
         for column, text in column_comments.items():
             con.execute(f"COMMENT ON COLUMN {_ident(table)}.{_ident(column)} IS {_literal(text)}")
     sqlfiles.apply(con)
+    con.execute("COMMIT")
 
 
 def _point_views_here(con, wh: Warehouse) -> None:
