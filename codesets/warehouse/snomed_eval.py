@@ -239,19 +239,26 @@ def _clause(clause: rules.Clause, context: Context, record: MapRecord) -> tuple[
                 return (_TRUE if context.sex == SEX_OF[sctid] else _FALSE), None
             return (_TRUE, None) if sctid in context.problems else (_UNKNOWN, "sex")
         return (_TRUE, None) if sctid in context.problems else (_ABSENT, "problems")
-    if sctid not in AGE_OBSERVABLES:
-        raise QueryError(f"map record {record.record_id} of concept {record.referenced_component_id}: "
-                         f"no patient context answers the observable {sctid} |{clause.concept.term}|")
-    unit = _UNIT_WORDS.get((clause.value.unit or "").lower())
-    if unit is None:
-        raise QueryError(f"map record {record.record_id} of concept {record.referenced_component_id}: "
-                         f"the age bound {clause.value.number} {clause.value.unit or ''} has no unit of time")
+    bound = age_bound_days(clause, record.record_id, record.referenced_component_id)
     if context.age is None:
         return _UNKNOWN, "age"
-    bound = Fraction(clause.value.number) * _DAYS[unit]
     age = context.age.days
     holds = {"<": age < bound, "<=": age <= bound, ">": age > bound, ">=": age >= bound}[clause.operator]
     return (_TRUE if holds else _FALSE), None
+
+
+def age_bound_days(clause, record_id: str, concept: str) -> Fraction:
+    """An observable clause's bound in days (exact); QueryError, naming the record, when no
+    patient context answers its observable or its value has no unit of time."""
+    sctid = clause.concept.sctid
+    if sctid not in AGE_OBSERVABLES:
+        raise QueryError(f"map record {record_id} of concept {concept}: "
+                         f"no patient context answers the observable {sctid} |{clause.concept.term}|")
+    unit = _UNIT_WORDS.get((clause.value.unit or "").lower())
+    if unit is None:
+        raise QueryError(f"map record {record_id} of concept {concept}: "
+                         f"the age bound {clause.value.number} {clause.value.unit or ''} has no unit of time")
+    return Fraction(clause.value.number) * _DAYS[unit]
 
 
 def _record(record: MapRecord, context: Context) -> tuple[bool, set[str]]:

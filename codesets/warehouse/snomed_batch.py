@@ -1,0 +1,188 @@
+"""Batch evaluation of the SNOMED CT to ICD-10-CM map in SQL: many problems, one statement.
+
+``evaluate_batch(con, problems)`` answers, for each problem (a concept in a patient context),
+what ``snomed_eval.evaluate`` answers for it: one row per map group, with the same status,
+target, category, advice, rule, record_id, map_priority and needs. Its semantics are those of
+the snomed_eval docstring; this module only moves the per-problem work into DuckDB
+(sql/queries/snomed_batch.sql).
+
+How: the distinct rule texts of the concepts asked about are parsed here once per call
+(``snomed_rules.parse``) into a clause table (rule, clause_no, kind, concept, operator,
+value_days); the problems are normalised (sex, age in days, problem list) into a second table;
+both are registered as Arrow and the query joins them to the map view.
+
+Differences from ``SnomedLookup.lookup``, on purpose:
+
+- No completions: a '?' target comes back with 'episode_of_care' in needs, as in Python, but
+  the billable codes that complete it are not listed (``SnomedLookup.completions`` gives them).
+- A problem whose concept the map lacks answers one row, status 'no map records', map_group
+  NULL and needs empty (as ``answers_table`` and the CLI do; ``evaluate`` answers []).
+- A rule that cannot be evaluated (syntax error, an observable no context answers, an age
+  bound without a unit of time) raises ``QueryError`` when any problem of the batch names its
+  concept, even where the Python walk would have stopped above that record.
+- Ages are compared as DOUBLE days. Both sides are the exact day counts of snomed_eval
+  (``Age.days``, year = 365.25 days) rounded once; an age whose rounding would tie a rule bound
+  it differs from is moved one ulp to the side it lies on, so every comparison matches the
+  exact one.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from fractions import Fraction
+
+from codesets.errors import QueryError
+from codesets.warehouse import snomed_rules as rules
+from codesets.warehouse import sqlfiles
+from codesets.warehouse.snomed_eval import SEX_OF, age_bound_days, check_concept, parse_age, parse_sex
+
+COLUMNS = ("problem_id", "concept", "map_group", "status", "target", "category", "advice", "rule", "record_id",
+           "map_priority", "needs")
+
+_RULES_SQL = """
+SELECT DISTINCT m.map_rule, m.record_id, m.referenced_component_id
+FROM snomed_icd10cm_map m
+WHERE m.active AND m.referenced_component_id IN (SELECT DISTINCT concept FROM {problems})
+ORDER BY m.referenced_component_id, m.record_id
+"""
+
+
+def _schemas():
+    import pyarrow as pa
+
+    problems = pa.schema([("position", pa.int64()), ("problem_id", pa.string()), ("concept", pa.string()),
+                          ("sex", pa.string()), ("age_days", pa.float64()), ("problems", pa.list_(pa.string()))])
+    clauses = pa.schema([("rule", pa.string()), ("clause_no", pa.int32()), ("kind", pa.string()),
+                         ("concept", pa.string()), ("operator", pa.string()), ("value_days", pa.float64())])
+    return problems, clauses
+
+
+def _clauses(rule_text: str, record_id: str, concept: str) -> list[tuple]:
+    """Rows of the clause table for one rule text (the record named in errors)."""
+    try:
+        tree = rules.parse(rule_text or "")
+    except rules.RuleSyntaxError as exc:
+        raise QueryError(f"map record {record_id} of concept {concept}: {exc}") from None
+    if isinstance(tree, rules.Always):
+        return [(rule_text, 1, "otherwise" if tree.otherwise else "true", None, None, None)]
+    rows = []
+    for number, clause in enumerate(tree.clauses, 1):
+        sctid = clause.concept.sctid
+        if isinstance(clause, rules.FindingClause):
+            rows.append((rule_text, number, "sex" if sctid in SEX_OF else "finding", sctid, None, None))
+            continue
+        rows.append((rule_text, number, "age", sctid, clause.operator, age_bound_days(clause, record_id, concept)))
+    return rows
+
+
+def _age_days(days: Fraction | None, bounds: dict[float, Fraction]) -> float | None:
+    """``days`` as a DOUBLE that compares with every bound's DOUBLE as the exact values do."""
+    if days is None:
+        return None
+    value = float(days)
+    bound = bounds.get(value)
+    if bound is not None and bound != days:
+        value = math.nextafter(value, math.inf if days > bound else -math.inf)
+    return value
+
+
+def _problem_list(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        items = value.split("|")
+    else:
+        items = list(value)
+    return sorted({check_concept(p) for p in items if p is not None and str(p).strip()})
+
+
+def _as_table(problems):
+    import pyarrow as pa
+
+    if isinstance(problems, pa.Table):
+        return problems
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover
+        pd = None
+    if pd is not None and isinstance(problems, pd.DataFrame):
+        return pa.Table.from_pandas(problems, preserve_index=False)
+    if isinstance(problems, list):
+        return pa.Table.from_pylist(problems)
+    raise QueryError("problems must be an Arrow table, a pandas DataFrame or a list of dicts")
+
+
+def evaluate_batch(con, problems):
+    """One row per (problem, map group): the I-MAGIC answer of each problem, as ``snomed_eval.evaluate``.
+
+    ``problems``: columns problem_id, concept, and optionally sex ('F'/'M'/NULL), age ('30y',
+    '20d', '6m', NULL) and problems (other SCTIDs on the problem list: '|'-separated text or a
+    list). Returns a pyarrow Table of COLUMNS, in input order then map_group.
+    """
+    import pyarrow as pa
+
+    table = _as_table(problems)
+    names = set(table.column_names)
+    missing = {"problem_id", "concept"} - names
+    if missing:
+        raise QueryError(f"problems lacks the column(s) {', '.join(sorted(missing))}")
+    n = table.num_rows
+
+    def column(name):
+        return table.column(name).to_pylist() if name in names else [None] * n
+
+    ids = [None if v is None else str(v) for v in column("problem_id")]
+    concepts = [check_concept(c) for c in column("concept")]
+    sex_of: dict = {}
+    sexes = [sex_of[s] if s in sex_of else sex_of.setdefault(s, parse_sex(s)) for s in column("sex")]
+    age_of: dict = {}
+    ages = [age_of[a] if a in age_of else age_of.setdefault(a, (parse_age(a).days if a is not None else None))
+            for a in column("age")]
+    lists = [_problem_list(v) for v in column("problems")]
+
+    problem_schema, clause_schema = _schemas()
+    name = f"snomed_batch_problems_{id(table):x}"
+    concepts_only = pa.table({"concept": pa.array(sorted(set(concepts)), pa.string())})
+    con.register(name, concepts_only)
+    try:
+        found = con.execute(_RULES_SQL.format(problems=name)).fetchall()
+    finally:
+        con.unregister(name)
+    clause_rows, seen = [], set()
+    for rule_text, record_id, concept in found:
+        if rule_text in seen:
+            continue
+        seen.add(rule_text)
+        clause_rows.extend(_clauses(rule_text, record_id, concept))
+    bounds = {float(r[5]): r[5] for r in clause_rows if r[5] is not None}
+    clause_table = pa.Table.from_pylist(
+        [dict(zip(clause_schema.names, (*r[:5], None if r[5] is None else float(r[5])))) for r in clause_rows],
+        schema=clause_schema)
+    problem_table = pa.table({
+        "position": pa.array(range(n), pa.int64()),
+        "problem_id": pa.array(ids, pa.string()),
+        "concept": pa.array(concepts, pa.string()),
+        "sex": pa.array(sexes, pa.string()),
+        "age_days": pa.array([_age_days(a, bounds) for a in ages], pa.float64()),
+        "problems": pa.array(lists, pa.list_(pa.string())),
+    }, schema=problem_schema)
+
+    suffix = f"_{id(problem_table):x}"
+    sql = (sqlfiles.query("snomed_batch")
+           .replace("snomed_batch_problems", "snomed_batch_problems" + suffix)
+           .replace("snomed_batch_clauses", "snomed_batch_clauses" + suffix))
+    con.register("snomed_batch_problems" + suffix, problem_table)
+    con.register("snomed_batch_clauses" + suffix, clause_table)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
+            result = con.execute(sql).to_arrow_table()
+    finally:
+        con.unregister("snomed_batch_problems" + suffix)
+        con.unregister("snomed_batch_clauses" + suffix)
+    schema = pa.schema([("problem_id", pa.string()), ("concept", pa.string()), ("map_group", pa.int32()),
+                        ("status", pa.string()), ("target", pa.string()), ("category", pa.string()),
+                        ("advice", pa.string()), ("rule", pa.string()), ("record_id", pa.string()),
+                        ("map_priority", pa.int32()), ("needs", pa.list_(pa.string()))])
+    return result.select(list(COLUMNS)).cast(schema)
