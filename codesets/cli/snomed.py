@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import typer
 
-from codesets.cli.common import Format, columns_option, render, warehouse
+from codesets.cli.common import Format, columns_option, render, say, warehouse
 
 
 def register(app: typer.Typer) -> None:
@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
 
 def snomed(
     ctx: typer.Context,
-    concept: str = typer.Argument(..., help="SNOMED CT concept id, e.g. 237145004."),
+    concept: Optional[str] = typer.Argument(None, help="SNOMED CT concept id, e.g. 237145004 (or --batch)."),
     sex: Optional[str] = typer.Option(None, "--sex", help="Patient sex: F or M; leave out when unknown."),
     age: Optional[str] = typer.Option(None, "--age", help="Age at onset: a number and a unit, e.g. 20d, 6m, 2w, 30y."),
     problems: Optional[List[str]] = typer.Option(
@@ -23,6 +23,15 @@ def snomed(
     ),
     on: Optional[str] = typer.Option(
         None, "--on", help="Date (YYYY-MM-DD) whose ICD-10-CM release completes '?' targets; default today."
+    ),
+    batch: Optional[str] = typer.Option(
+        None, "--batch", metavar="PROBLEMS.csv|PROBLEMS.parquet",
+        help="Evaluate a file of problems instead (columns problem_id, concept, and optionally sex, age, "
+        "problems as SCTIDs separated by |), in SQL.",
+    ),
+    out: Optional[str] = typer.Option(
+        None, "--out", metavar="ANSWERS.parquet|ANSWERS.csv",
+        help="With --batch: write the answers to this file (Parquet or CSV by its suffix) instead of printing them.",
     ),
     fmt: Format = typer.Option(Format.table, "--format", help="Output format: table, csv, json or ndjson."),
     columns: Optional[str] = columns_option(),
@@ -38,9 +47,20 @@ def snomed(
     does not hold answers one row, status 'no map records'. Table and CSV show codes dotted;
     JSON and NDJSON keep the stored undotted form.
     """
+    from codesets.errors import UsageError
     from codesets.warehouse.snomed_eval import Context, SnomedLookup, answers_table, check_concept
     from codesets.warehouse.validity import as_date
 
+    if batch is not None:
+        if concept is not None or sex or age or problems:
+            raise UsageError("--batch takes the concepts and their context from the file: give no CONCEPT, "
+                             "--sex, --age or --problem with it")
+        _batch(ctx, batch, out, fmt, columns)
+        return
+    if out is not None:
+        raise UsageError("--out goes with --batch; for one concept use --format")
+    if concept is None:
+        raise UsageError("give a CONCEPT (a SNOMED CT id such as 237145004) or --batch PROBLEMS.csv")
     concept = check_concept(concept)
     Context.of(sex, age, problems or ())  # bad options fail before the warehouse is opened
     day = as_date(on)
@@ -55,14 +75,32 @@ def snomed(
     render(table, fmt, columns=columns)
 
 
+def _batch(ctx, path: str, out: Optional[str], fmt: Format, columns) -> None:
+    from codesets.warehouse import scrub
+    from codesets.warehouse.snomed_batch import evaluate_file
+
+    if out is not None:
+        scrub.check_out(out, path)  # the one writer of result files: Parquet or CSV, whole or not at all
+    table = evaluate_file(warehouse(ctx), path)
+    if out is not None:
+        scrub.write_findings(table, out)
+        say(f"snomed: {table.num_rows:,} answer rows written to {out}", err=True)
+        return
+    if fmt not in (Format.json, Format.ndjson):
+        table = _dotted(table)
+    render(table, fmt, columns=columns)
+
+
 def _dotted(table):
     import pyarrow as pa
 
     from codesets.codes import display
 
     targets = [display(t, "icd10cm") for t in table.column("target").to_pylist()]
+    table = table.set_column(table.schema.get_field_index("target"), "target", pa.array(targets, pa.string()))
+    if "completions" not in table.column_names:  # a batch lists none
+        return table
     completions = [None if c is None else [display(x, "icd10cm") for x in c]
                    for c in table.column("completions").to_pylist()]
-    table = table.set_column(table.schema.get_field_index("target"), "target", pa.array(targets, pa.string()))
     return table.set_column(table.schema.get_field_index("completions"), "completions",
                             pa.array(completions, pa.list_(pa.string())))

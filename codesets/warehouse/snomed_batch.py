@@ -186,3 +186,31 @@ def evaluate_batch(con, problems):
                         ("advice", pa.string()), ("rule", pa.string()), ("record_id", pa.string()),
                         ("map_priority", pa.int32()), ("needs", pa.list_(pa.string()))])
     return result.select(list(COLUMNS)).cast(schema)
+
+
+def evaluate_file(warehouse, path) -> "object":
+    """``evaluate_batch`` over a CSV (with a header row) or Parquet file of problems.
+
+    The file is read by DuckDB on the warehouse's sandboxed connection, with the file's folder
+    allowed for reading; CSV columns are read as text (problem_id, concept, sex, age, problems).
+    """
+    from pathlib import Path
+
+    from codesets.errors import SourceError, UsageError
+    from codesets.text import shown
+
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"{shown(path)}: no such file; give a CSV or Parquet file of problems")
+    parquet = path.suffix.lower() == ".parquet"
+    with warehouse.connect(extra_directories=[str(path.absolute().parent)]) as con:
+        try:
+            if parquet:
+                table = con.read_parquet(str(path.absolute())).to_arrow_table()
+            else:
+                table = con.sql("SELECT * FROM read_csv($path, header = true, all_varchar = true)",
+                                params={"path": str(path.absolute())}).to_arrow_table()
+        except Exception as exc:  # duckdb's errors: one line, no values (the file may hold PHI)
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise SourceError(f"cannot read {shown(path)} as {'Parquet' if parquet else 'CSV'} ({first[:200]})") from None
+        return evaluate_batch(con, table)

@@ -1,8 +1,7 @@
 """`codesets snomed` on the bundled sample map: every format, dotted display, bad options exit 2.
 
-The command is not yet registered in codesets/cli/app.py: the test builds an app the same way
-(the global --warehouse option, the one-line error handling of codesets.cli.app._Codesets)
-and registers the command itself.
+The tests build an app as codesets/cli/app.py does (the global --warehouse option, the one-line
+error handling of codesets.cli.app._Codesets) around this one command.
 """
 
 from __future__ import annotations
@@ -125,3 +124,30 @@ def test_bad_options_exit_2_with_one_line(wh_path, args, message):
     assert result.exit_code == 2
     assert message in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_batch_answers_a_file_of_problems_as_the_single_command_does(wh_path, tmp_path):
+    problems = tmp_path / "problems.csv"
+    problems.write_text("problem_id,concept,sex,age,problems\np1,237145004,F,,\np2,237145004,,,\n"
+                        "p3,999999999,M,30y,\n")
+    result = runner.invoke(APP, ["--warehouse", str(wh_path), "snomed", "--batch", str(problems), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = {(r["problem_id"], r["status"], r["target"]) for r in json.loads(result.stdout)}
+    single = json.loads(runner.invoke(APP, ["--warehouse", str(wh_path), "snomed", "237145004", "--sex", "F",
+                                            "--format", "json"]).stdout)
+    assert ("p1", single[0]["status"], single[0]["target"]) in rows
+    assert ("p2", "context needed", None) in rows and ("p3", "no map records", None) in rows
+    out = tmp_path / "answers.parquet"
+    written = runner.invoke(APP, ["--warehouse", str(wh_path), "snomed", "--batch", str(problems), "--out", str(out)])
+    assert written.exit_code == 0 and out.is_file()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["237145004", "--batch", "x.csv"], "--batch takes the concepts and their context from the file"),
+    (["--batch", "nope.csv"], "no such file"),
+    (["237145004", "--out", "a.csv"], "--out goes with --batch"),
+    ([], "give a CONCEPT"),
+])
+def test_batch_usage_errors_exit_2_with_one_line(wh_path, tmp_path, args, message):
+    result = runner.invoke(APP, ["--warehouse", str(wh_path), "snomed", *args])
+    assert result.exit_code == 2 and message in result.output and len(result.output.strip().splitlines()) == 1
