@@ -94,6 +94,15 @@ class Loader(Protocol):
         """The bundled sample release, or None."""
 
 
+def bundled_sample(source: str, suffix: str, effective_from: date) -> Sample:
+    """The files ending in ``suffix`` of ``codesets/samples/<source>/``, as a loader's sample release."""
+    from importlib import resources
+
+    folder = resources.files("codesets") / "samples" / source
+    files = sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(suffix))
+    return Sample(files=tuple(files), effective_from=effective_from)
+
+
 def check(loader: object) -> list[str]:
     """What ``loader`` lacks to honour the contract; empty when it is sound."""
     problems = []

@@ -39,13 +39,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from importlib import resources
 from pathlib import Path
 
 from codesets import codes
 from codesets.errors import SourceError, SystemFailure
 from codesets.loaders import _lines
-from codesets.loaders.contract import Claim, Sample, StagedFile
+from codesets.loaders.contract import Claim, Sample, StagedFile, bundled_sample
 from codesets.text import escape, shown
 from codesets.warehouse import sqlfiles
 
@@ -168,9 +167,7 @@ class CptLoader:
         return found
 
     def sample(self) -> Sample:
-        folder = resources.files("codesets") / "samples" / "cpt"
-        files = sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".csv"))
-        return Sample(files=tuple(files), effective_from=_SAMPLE_EFFECTIVE_FROM)
+        return bundled_sample(self.source, ".csv", _SAMPLE_EFFECTIVE_FROM)
 
 
 LOADER = CptLoader()

@@ -23,14 +23,13 @@ import functools
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date
-from importlib import resources
 from pathlib import Path
 
 from codesets import codes
 from codesets.errors import SourceError
 from codesets.text import shown
 from codesets.loaders import _lines
-from codesets.loaders.contract import Claim, Sample, StagedFile
+from codesets.loaders.contract import Claim, Sample, StagedFile, bundled_sample
 from codesets.warehouse import sqlfiles
 
 # What a code of each system may look like (canonical: undotted, upper case), as SQL wants it.
@@ -119,9 +118,7 @@ class GemsLoader:
         ]
 
     def sample(self) -> Sample:
-        folder = resources.files("codesets") / "samples" / "gems"
-        files = sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".txt"))
-        return Sample(files=tuple(files), effective_from=_SAMPLE_EFFECTIVE_FROM)
+        return bundled_sample(self.source, ".txt", _SAMPLE_EFFECTIVE_FROM)
 
 
 LOADER = GemsLoader()

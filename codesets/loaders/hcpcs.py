@@ -35,13 +35,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
-from importlib import resources
 from pathlib import Path
 
 from codesets import codes
 from codesets.errors import SourceError
 from codesets.loaders import _hcpcs_head, _lines
-from codesets.loaders.contract import Claim, Sample, StagedFile
+from codesets.loaders.contract import Claim, Sample, StagedFile, bundled_sample
 from codesets.text import shown
 from codesets.warehouse import sqlfiles
 
@@ -149,9 +148,7 @@ class HcpcsLoader:
         return found
 
     def sample(self) -> Sample:
-        folder = resources.files("codesets") / "samples" / "hcpcs"
-        files = sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".txt"))
-        return Sample(files=tuple(files), effective_from=_SAMPLE_EFFECTIVE_FROM)
+        return bundled_sample(self.source, ".txt", _SAMPLE_EFFECTIVE_FROM)
 
 
 def _refuse_excerpts(con, heads, records: dict[int, int]) -> None:

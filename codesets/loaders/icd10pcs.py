@@ -17,11 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
-from importlib import resources
 from pathlib import Path
 
 from codesets.loaders import _order
-from codesets.loaders.contract import Claim, Sample, StagedFile
+from codesets.loaders.contract import Claim, Sample, StagedFile, bundled_sample
 
 _SAMPLE_EFFECTIVE_FROM = date(2023, 10, 1)  # FY2024, the year of the codes the sample holds
 
@@ -55,9 +54,7 @@ class Icd10pcsLoader:
         return _order.notes(con)
 
     def sample(self) -> Sample:
-        folder = resources.files("codesets") / "samples" / "icd10pcs"
-        files = sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".txt"))
-        return Sample(files=tuple(files), effective_from=_SAMPLE_EFFECTIVE_FROM)
+        return bundled_sample(self.source, ".txt", _SAMPLE_EFFECTIVE_FROM)
 
 
 LOADER = Icd10pcsLoader()

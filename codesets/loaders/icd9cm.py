@@ -42,14 +42,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date
-from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
 
 from codesets import codes
 from codesets.errors import SourceError
 from codesets.loaders import _lines
-from codesets.loaders.contract import Claim, Sample, StagedFile
+from codesets.loaders.contract import Claim, Sample, StagedFile, bundled_sample
 from codesets.text import shown
 from codesets.warehouse import sqlfiles
 
@@ -169,9 +168,7 @@ class Icd9cmLoader:
         return found
 
     def sample(self) -> Sample:
-        folder = resources.files("codesets") / "samples" / "icd9cm"
-        files = sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".txt"))
-        return Sample(files=tuple(files), effective_from=_SAMPLE_EFFECTIVE_FROM)
+        return bundled_sample(self.source, ".txt", _SAMPLE_EFFECTIVE_FROM)
 
 
 LOADER = Icd9cmLoader()

@@ -31,12 +31,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from importlib import resources
 from pathlib import Path
 
 from codesets.errors import SourceError
 from codesets.loaders import _lines
-from codesets.loaders.contract import Claim, Sample, StagedFile
+from codesets.loaders.contract import Claim, Sample, StagedFile, bundled_sample
 from codesets.text import escape, shown
 from codesets.warehouse import sqlfiles
 
@@ -164,9 +163,7 @@ class NcciMueLoader:
         return found
 
     def sample(self) -> Sample:
-        folder = resources.files("codesets") / "samples" / "ncci_mue"
-        files = sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".csv"))
-        return Sample(files=tuple(files), effective_from=_SAMPLE_EFFECTIVE_FROM)
+        return bundled_sample(self.source, ".csv", _SAMPLE_EFFECTIVE_FROM)
 
 
 LOADER = NcciMueLoader()

@@ -147,7 +147,7 @@ def scrub(warehouse, claims, checks=DEFAULT_CHECKS) -> Scrub:
         except duckdb.InterruptException:
             raise KeyboardInterrupt from None
         except duckdb.Error as exc:
-            raise SourceError(f"cannot read {source.name}: {_without_values(exc)}") from None
+            raise SourceError(f"cannot read {source.name}: {without_values(exc)}") from None
         seconds = {INPUT: time.perf_counter() - started}
         started = time.perf_counter()
         try:
@@ -160,7 +160,7 @@ def scrub(warehouse, claims, checks=DEFAULT_CHECKS) -> Scrub:
             raise KeyboardInterrupt from None
         except duckdb.Error as exc:
             # a bug in a check's SQL, not the user's doing; its message may quote claim values
-            raise RuntimeError(f"a scrub check failed ({_without_values(exc)})") from None
+            raise RuntimeError(f"a scrub check failed ({without_values(exc)})") from None
         seconds["checks"] = time.perf_counter() - started
     finally:
         con.close()
@@ -260,7 +260,7 @@ def _arrow(result):
         return result.to_arrow_table()
 
 
-def _without_values(exc: Exception) -> str:
+def without_values(exc: Exception) -> str:
     """DuckDB's first line with quoted text left out: it may quote a claim value (PHI)."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     first = lines[0] if lines else type(exc).__name__

@@ -196,8 +196,11 @@ def evaluate_file(warehouse, path) -> "object":
     """
     from pathlib import Path
 
+    import duckdb
+
     from codesets.errors import SourceError, UsageError
     from codesets.text import shown
+    from codesets.warehouse.scrub import without_values
 
     path = Path(path)
     if not path.is_file():
@@ -210,7 +213,7 @@ def evaluate_file(warehouse, path) -> "object":
             else:
                 table = con.sql("SELECT * FROM read_csv($path, header = true, all_varchar = true)",
                                 params={"path": str(path.absolute())}).to_arrow_table()
-        except Exception as exc:  # duckdb's errors: one line, no values (the file may hold PHI)
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise SourceError(f"cannot read {shown(path)} as {'Parquet' if parquet else 'CSV'} ({first[:200]})") from None
+        except duckdb.Error as exc:  # one line, no values (the file may hold PHI)
+            raise SourceError(f"cannot read {shown(path)} as {'Parquet' if parquet else 'CSV'} "
+                              f"({without_values(exc)})") from None
         return evaluate_batch(con, table)

@@ -17,13 +17,19 @@ QUALIFY ROW_NUMBER() OVER (PARTITION BY h.code_system, h.code ORDER BY h.release
 
 
 # the catalog itself, not the views over it: binding those costs more than a small translation
-_ANY_CODE_SET = "SELECT count(*) FROM release_catalog WHERE source IN ('icd10cm', 'icd10pcs', 'hcpcs', 'icd9cm', 'cpt')"
+_ANY_CODE_SET = "SELECT count(*) FROM release_catalog WHERE list_contains(?, source)"
+
+
+def _any_code_set(con) -> bool:
+    from codesets.codes import SOURCE_OF
+
+    return bool(con.execute(_ANY_CODE_SET, [sorted(set(SOURCE_OF.values()))]).fetchall()[0][0])
 
 
 def lookup(con, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """(code_system, code) -> title, for the pairs a loaded code set lists."""
     pairs = {(s, c) for s, c in pairs if s is not None and c is not None}
-    if not pairs or not con.execute(_ANY_CODE_SET).fetchall()[0][0]:
+    if not pairs or not _any_code_set(con):
         return {}
     systems, codes = zip(*pairs)
     # bound as two lists: registering an Arrow table would make DuckDB import pandas
@@ -34,7 +40,7 @@ def with_map_titles(con, table):
     """A translation table (codesets.warehouse.translate) with source_title and target_titles added."""
     import pyarrow as pa
 
-    if not table.num_rows or not con.execute(_ANY_CODE_SET).fetchall()[0][0]:
+    if not table.num_rows or not _any_code_set(con):
         # no code set loaded: typed NULLs, at no cost (lists of values would import pandas)
         table = table.append_column("source_title", pa.nulls(table.num_rows, pa.string()))
         return table.append_column("target_titles", pa.nulls(table.num_rows, pa.list_(pa.string())))

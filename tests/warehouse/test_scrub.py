@@ -327,7 +327,7 @@ def test_not_a_file(wh, tmp_path):
         scrub.scrub(wh, write(tmp_path, b"\x1f\x8b\x08\x00", "claims.csv.gz"), ())
 
 
-def test_a_damaged_parquet_file_is_one_error_without_values(wh, tmp_path):
+def test_a_damaged_parquet_file_is_one_errorwithout_values(wh, tmp_path):
     table = pa.table({"claim_id": ["SECRET"], "line_number": [1], "date_of_service": ["2026-07-01"],
                       "procedure_code": ["99213"]})
     good = tmp_path / "good.parquet"
@@ -340,7 +340,7 @@ def test_a_damaged_parquet_file_is_one_error_without_values(wh, tmp_path):
 
 def test_duckdb_messages_lose_their_quoted_values():
     exc = RuntimeError("Conversion Error: Could not convert string 'JOHN DOE 1950' to INT32\nLINE 1: ...")
-    assert scrub._without_values(exc) == "Conversion Error: Could not convert string '…' to INT32"
+    assert scrub.without_values(exc) == "Conversion Error: Could not convert string '…' to INT32"
 
 
 # --- typed inputs ------------------------------------------------------------------------------
