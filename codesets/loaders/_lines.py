@@ -8,7 +8,9 @@ at a lone carriage return, dropping what follows, so a cheap pass over the bytes
 refuses such a file, and a line too long to be a record, naming the line.
 
 Lines are read as Latin-1, which maps every byte to one character: a loader that wants
-ASCII sees a stray byte (``strlen(raw) <> length(raw)``) and can name its column.
+ASCII sees a stray byte (``strlen(raw) <> length(raw)``) and can name its column. A loader
+whose format is UTF-8 (SNOMED CT's RF2 files) asks for ``encoding="utf-8"``: the pass over the
+bytes then checks they are UTF-8, naming the line and column of the first that is not.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ _LINES = f"""
     SELECT CAST(? AS USMALLINT) AS file_no, CAST(row_number() OVER () AS INTEGER) AS line_no, raw
     FROM read_csv(?, columns = {{'raw': 'VARCHAR'}}, header = false, auto_detect = false,
                   delim = '\\x01', quote = '', escape = '', new_line = '\\r\\n',
-                  encoding = 'latin-1', strict_mode = false, max_line_size = {2 * MAX_LINE + 2})
+                  encoding = '{{encoding}}', strict_mode = false, max_line_size = {2 * MAX_LINE + 2})
 """
+ENCODINGS = ("latin-1", "utf-8")
 
 
 @dataclass(frozen=True)
@@ -40,10 +43,19 @@ class LineFile:
     line_ending: str  # 'LF', 'CRLF', 'mixed' or 'none'
     tabs: int = 0  # tab characters in the file (a tab-separated loader checks its field count with it)
     bare_lf: int = 0  # line endings that are LF without CR
+    encoding: str = "latin-1"  # how stage() reads it: one of ENCODINGS
 
 
-def inspect(path: Path) -> LineFile:
-    """Count lines and line endings in one pass over the bytes; refuse what DuckDB would misread."""
+def inspect(path: Path, encoding: str = "latin-1") -> LineFile:
+    """Count lines and line endings in one pass over the bytes; refuse what DuckDB would misread.
+
+    ``encoding`` 'latin-1' refuses the C1 bytes DuckDB's Latin-1 reader refuses; 'utf-8'
+    refuses bytes that are not UTF-8.
+    """
+    if encoding not in ENCODINGS:
+        raise ValueError(f"encoding {encoding!r} is not one of {ENCODINGS}")
+    utf8 = encoding == "utf-8"
+    pending = b""  # the start of a UTF-8 character cut by the end of the previous block
     newlines = crlf = tabs = 0
     last_newline = -1  # absolute offset of the newline before the current line
     offset = 0
@@ -51,6 +63,7 @@ def inspect(path: Path) -> LineFile:
     try:
         with open(path, "rb") as handle:
             for block in iter(lambda: handle.read(_BLOCK), b""):
+                newline_before = last_newline
                 first = block.find(b"\n")
                 if first >= 0:
                     if offset + first - last_newline - 1 > MAX_LINE:
@@ -58,7 +71,9 @@ def inspect(path: Path) -> LineFile:
                     last_newline = offset + block.rfind(b"\n")
                 elif offset + len(block) - last_newline - 1 > MAX_LINE:
                     _too_long(path, newlines + 1)
-                if not block.isascii() and (c1 := _C1.search(block)) is not None:
+                if utf8:
+                    pending = _check_utf8(path, pending, block, offset - len(pending), newlines, newline_before)
+                elif not block.isascii() and (c1 := _C1.search(block)) is not None:
                     _not_latin1(path, block, c1.start(), newlines)
                 joined = previous_tail + block
                 carriage = joined.count(b"\r")
@@ -76,9 +91,11 @@ def inspect(path: Path) -> LineFile:
         raise SourceError(f"{shown(path)}: the file ends with a carriage return alone; save it with LF or CRLF line endings")
     if offset == 0:
         raise SourceError(f"{shown(path)}: the file is empty")
+    if pending:
+        _check_utf8(path, b"", pending, offset - len(pending), newlines, last_newline, final=True)
     ending = "none" if newlines == 0 else "CRLF" if crlf == newlines else "LF" if crlf == 0 else "mixed"
     lines = newlines + (0 if previous_tail == b"\n" else 1)
-    return LineFile(path, lines, ending, tabs, newlines - crlf)
+    return LineFile(path, lines, ending, tabs, newlines - crlf, encoding)
 
 
 def stage(con, table: str, files: list[LineFile]) -> None:
@@ -89,7 +106,7 @@ def stage(con, table: str, files: list[LineFile]) -> None:
     """
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (file_no USMALLINT, line_no INTEGER, raw VARCHAR)")
     for number, item in enumerate(files):
-        con.execute(f"INSERT INTO {table} {_LINES}", [number, str(item.path)])
+        con.execute(f"INSERT INTO {table} {_LINES.replace('{encoding}', item.encoding)}", [number, str(item.path)])
 
 
 def head(con, table: str, path: Path, count: int) -> None:
@@ -120,6 +137,34 @@ def _not_latin1(path: Path, block: bytes, position: int, newlines_before: int) -
     raise SourceError(
         f"{shown(path)}: byte 0x{block[position]:02X} at {where} is not Latin-1 text (Windows-1252?); "
         "save the file as Latin-1 or UTF-8 without that character"
+    )
+
+
+def _check_utf8(path: Path, pending: bytes, block: bytes, start: int, newlines_before: int, newline_before: int,
+                final: bool = False) -> bytes:
+    """Refuse ``pending + block`` where it is not UTF-8; return the cut character it ends with.
+
+    ``start``: the file offset of ``pending + block``; ``newlines_before`` counts the newlines
+    before it, the last of them at offset ``newline_before`` (-1 for none).
+    """
+    data = pending + block
+    if data.isascii():
+        return b""
+    try:
+        data.decode("utf-8")
+        return b""
+    except UnicodeDecodeError as exc:
+        if not final and exc.end == len(data) and len(data) - exc.start < 4 and exc.reason == "unexpected end of data":
+            data[: exc.start].decode("utf-8")  # what comes before the cut is UTF-8 (the first error is the cut)
+            return data[exc.start:]
+        position = exc.start
+    newline = data.rfind(b"\n", 0, position)
+    line_start = start + newline + 1 if newline >= 0 else newline_before + 1
+    line = newlines_before + data.count(b"\n", 0, position) + 1
+    where = f"line {line:,}, column {start + position - line_start + 1:,}"
+    raise SourceError(
+        f"{shown(path)}: byte 0x{data[position]:02X} at {where} is not UTF-8 text, which this format is; "
+        "save the file as UTF-8"
     )
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 # The shared shapes a loader may fill; their columns are in sql/shapes.sql.
-SHARED_TABLES = ("maps", "code_rows", "edits", "limits")
+SHARED_TABLES = ("maps", "code_rows", "edits", "limits", "relationships", "descriptions")
 
 # A source, release or part name becomes a folder name under PATH/data: keep it plain.
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")

@@ -28,6 +28,18 @@ file, and takes effect that day.
 Fields are split on tabs in SQL, never by a CSV reader: a rule or advice may hold a quote
 character that is text. Every rule text is read by codesets.warehouse.snomed_rules, once per
 distinct text, and a record whose rule does not parse is refused, naming the record and rule.
+
+The concepts the map speaks of come from SNOMED CT itself, and the same US Edition package holds
+them, under the same date: its RF2 relationship files give the is-a hierarchy (part
+``relationship``, or ``stated_relationship`` for the stated file) and its description file the
+concepts' names (part ``description``). Both are optional and load into the shared tables
+``relationships`` and ``descriptions``, every state of every row, as the map does:
+
+    sct2_Relationship_Snapshot_US1000124_YYYYMMDD.txt          10 fields (id ... modifierId)
+    sct2_StatedRelationship_Snapshot_US1000124_YYYYMMDD.txt    the same, stated
+    sct2_Description_Snapshot-en_US1000124_YYYYMMDD.txt        9 fields (id ... caseSignificanceId)
+
+A Full or Delta file of the same layout loads too: the views take each component's latest state.
 """
 
 from __future__ import annotations
@@ -54,7 +66,15 @@ TSV_HEADER = (
     "mapGroup", "mapPriority", "mapRule", "mapAdvice", "mapTarget", "mapTargetName", "correlationId",
     "mapCategoryId", "mapCategoryName",
 )
-PARTS = ("snapshot", "full", "delta", "tsv")
+RELATIONSHIP_HEADER = (
+    "id", "effectiveTime", "active", "moduleId", "sourceId", "destinationId", "relationshipGroup", "typeId",
+    "characteristicTypeId", "modifierId",
+)
+DESCRIPTION_HEADER = (
+    "id", "effectiveTime", "active", "moduleId", "conceptId", "languageCode", "typeId", "term", "caseSignificanceId",
+)
+MAP_PARTS = ("snapshot", "full", "delta", "tsv")
+PARTS = MAP_PARTS + ("relationship", "stated_relationship", "description")
 _RENDERING = re.compile(r"ExtendedMap(Snapshot|Full|Delta)", re.IGNORECASE)
 _NAME_DATE = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01]))(?![0-9])")
 _SCTID = r"[1-9][0-9]{5,17}"
@@ -67,15 +87,21 @@ class SnomedIcd10cmLoader:
     """The SNOMED CT to ICD-10-CM map: RF2 Snapshot, Full, Delta or the human-readable TSV."""
 
     source = "snomed_icd10cm"
-    description = "NLM SNOMED CT to ICD-10-CM map (RF2 ExtendedMap Snapshot/Full/Delta, or the human-readable TSV)"
-    tables = ("maps",)
+    description = ("NLM SNOMED CT to ICD-10-CM map (RF2 ExtendedMap Snapshot/Full/Delta, or the human-readable TSV), "
+                   "with SNOMED CT's RF2 relationship and description files for the hierarchy and names")
+    tables = ("maps", "relationships", "descriptions")
 
     def claim(self, path: Path) -> Claim | None:
-        """A map file opens with the RF2 ExtendedMap header (13 fields) or the TSV header (16)."""
+        """A map file opens with the RF2 ExtendedMap header (13 fields) or the TSV header (16); an
+        RF2 relationship file with its 10-field header, a description file with its 9 fields."""
         layout = _layout(path)
         if layout is None:
             return None
-        if layout == "tsv":
+        if layout == "relationship":
+            part = "stated_relationship" if "statedrelationship" in path.name.lower() else "relationship"
+        elif layout == "description":
+            part = "description"
+        elif layout == "tsv":
             part = "tsv"
         elif match := _RENDERING.search(path.name):
             part = match.group(1).lower()
@@ -105,28 +131,33 @@ class SnomedIcd10cmLoader:
             if len(paths) > 1:
                 names = " and ".join(shown(p) for p in paths)
                 raise SourceError(
-                    f"{names} are both the {part} rendering of the map; a release holds one of each "
-                    "(snapshot, full, delta, tsv): load them as separate releases"
+                    f"{names} are both the {part} part of the release; a release holds one file of each "
+                    f"({', '.join(PARTS)}): load them as separate releases"
                 )
             path = paths[0]
             layout = _layout(path)
             if layout is None:  # claimed a moment ago; the file changed since
                 raise SourceError(f"{shown(path)}: no longer opens with a SNOMED CT map header; load it again")
             described.append((len(described), path.name, part, layout))
-            files.append(_lines.inspect(path))
+            files.append(_lines.inspect(path, encoding="utf-8"))
         _lines.stage(con, "snomed_raw", files)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE snomed_files (file_no USMALLINT, source_file VARCHAR, part VARCHAR, "
             "layout VARCHAR)"
         )
         con.executemany("INSERT INTO snomed_files VALUES (?, ?, ?, ?)", described)
-        con.execute(sqlfiles.query("snomed_utf8"))
         con.execute("CREATE OR REPLACE TEMP TABLE snomed_rows AS " + sqlfiles.query("snomed_rows"))
+        con.execute("CREATE OR REPLACE TEMP TABLE snomed_concept_rows AS " + sqlfiles.query("snomed_concept_rows"))
         _judge_rules(con)
         con.execute("SET VARIABLE snomed_target_pattern = ?", [codes.PATTERNS["icd10cm"].pattern])
-        con.execute("CREATE OR REPLACE TEMP VIEW staged AS " + sqlfiles.query("snomed_stage"))
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW staged AS ({sqlfiles.query('snomed_stage')}) "
+            f"UNION ALL BY NAME ({sqlfiles.query('snomed_concept_stage')})"
+        )
         records = dict(con.execute(
-            "SELECT file_no, COUNT(*) FILTER (WHERE kind = 'record') FROM snomed_rows GROUP BY file_no"
+            "SELECT file_no, COUNT(*) FILTER (WHERE kind = 'record') FROM snomed_rows GROUP BY file_no "
+            "UNION ALL SELECT file_no, COUNT(*) FILTER (WHERE kind IN ('relationship', 'description')) "
+            "FROM snomed_concept_rows GROUP BY file_no"
         ).fetchall())
         return [
             StagedFile(name=item.path.name, part=part, rows=records.get(number, 0),
@@ -135,7 +166,8 @@ class SnomedIcd10cmLoader:
         ]
 
     def fill(self, table: str) -> str:
-        return sqlfiles.query("snomed_fill_maps")
+        return sqlfiles.query({"maps": "snomed_fill_maps", "relationships": "snomed_fill_relationships",
+                               "descriptions": "snomed_fill_descriptions"}[table])
 
     def notes(self, con) -> list[str]:
         return []
@@ -155,6 +187,10 @@ def model():
 
     register_sql_rules()
     record = "kind <> 'record' OR field_count <> expected_fields OR "
+    component = "kind NOT IN ('record', 'relationship', 'description') OR field_count <> expected_fields OR "
+    relationship = "kind <> 'relationship' OR field_count <> expected_fields OR "
+    description = "kind <> 'description' OR field_count <> expected_fields OR "
+    concept = "kind NOT IN ('relationship', 'description') OR field_count <> expected_fields OR "
 
     class MapLine(pa.DataFrameModel):
         source_file: str
@@ -165,15 +201,34 @@ def model():
             coerce = True
             sql_rules = {
                 "rules": (
-                    Rule("raw", "kind <> 'blank'", "blank line: every line after the header is a map record"),
-                    Rule("field_count", "kind <> 'record' OR field_count = expected_fields",
-                         "an RF2 ExtendedMap line has 13 tab-separated fields, a TSV line 16 (as its header)"),
+                    Rule("raw", "kind <> 'blank'", "blank line: every line after the header is a record"),
+                    Rule("field_count", "field_count IS NULL OR field_count = expected_fields",
+                         "as its header: an RF2 ExtendedMap line has 13 tab-separated fields, a map TSV line 16, "
+                         "a relationship line 10, a description line 9"),
                     Rule("id", record + f"regexp_full_match(id, '{_UUID}')", "the record id is a UUID"),
-                    Rule("effectiveTime", record + "effective_time IS NOT NULL",
+                    Rule("id", concept + f"regexp_full_match(id, '{_SCTID}')",
+                         "a relationship or description id is a SNOMED CT id (6 to 18 digits)"),
+                    Rule("effectiveTime", component + "effective_time IS NOT NULL",
                          "effectiveTime is a date written YYYYMMDD"),
-                    Rule("active", record + "is_active IS NOT NULL", "active is 1 or 0"),
-                    Rule("moduleId", record + f"regexp_full_match(module_id, '{_SCTID}')",
+                    Rule("active", component + "is_active IS NOT NULL", "active is 1 or 0"),
+                    Rule("moduleId", component + f"regexp_full_match(module_id, '{_SCTID}')",
                          "moduleId is a SNOMED CT id (6 to 18 digits)"),
+                    *(Rule(name, relationship + f"regexp_full_match({column}, '{_SCTID}')",
+                           f"{name} is a SNOMED CT id (6 to 18 digits)")
+                      for name, column in (("sourceId", "source_concept"), ("destinationId", "destination_concept"),
+                                           ("characteristicTypeId", "characteristic_type_id"),
+                                           ("modifierId", "modifier_id"))),
+                    Rule("typeId", concept + f"regexp_full_match(type_id, '{_SCTID}')",
+                         "typeId is a SNOMED CT id (6 to 18 digits)"),
+                    Rule("relationshipGroup", relationship + "relationship_group IS NOT NULL",
+                         "relationshipGroup is a whole number (0 for an is-a)"),
+                    *(Rule(name, description + f"regexp_full_match({column}, '{_SCTID}')",
+                           f"{name} is a SNOMED CT id (6 to 18 digits)")
+                      for name, column in (("conceptId", "concept_id"),
+                                           ("caseSignificanceId", "case_significance_id"))),
+                    Rule("languageCode", description + "regexp_full_match(language_code, '[a-z]{2}(-[A-Za-z0-9]{1,8})*')",
+                         "languageCode is a language tag such as en"),
+                    Rule("term", description + "coalesce(term <> '', FALSE)", "term is not empty"),
                     Rule("refsetId", record + f"refset_id = '{REFSET_ID}'",
                          f"refsetId is {REFSET_ID}, the ICD-10-CM complex map reference set"),
                     Rule("referencedComponentId", record + f"regexp_full_match(referenced_component_id, '{_SCTID}')",
@@ -182,7 +237,6 @@ def model():
                          "mapGroup is a whole number from 1 to 255"),
                     Rule("mapPriority", record + "coalesce(map_priority >= 1, FALSE)",
                          "mapPriority is a whole number from 1 to 255"),
-                    Rule("mapRule", record + "NOT bad_text", "mapRule and mapAdvice are UTF-8 text"),
                     Rule("rule_problem", "rule_problem IS NULL",
                          "mapRule is TRUE, OTHERWISE TRUE or IFA clauses (Appendix C of the NLM technical "
                          "specification)"),
@@ -193,7 +247,7 @@ def model():
                     Rule("mapCategoryId", record + f"regexp_full_match(map_category_id, '{_SCTID}')",
                          "mapCategoryId is a SNOMED CT id (6 to 18 digits)"),
                     Rule("duplicate_of", "duplicate_of IS NULL",
-                         "one state of a record (id, effectiveTime) appears once in a file"),
+                         "one state of a record or component (id, effectiveTime) appears once in a file"),
                 ),
             }
 
@@ -228,13 +282,14 @@ def _header(path: Path) -> tuple[str, ...] | None:
     return tuple(first.decode("latin-1").split("\t"))
 
 
+_LAYOUTS = {RF2_HEADER: "rf2", TSV_HEADER: "tsv", RELATIONSHIP_HEADER: "relationship",
+            DESCRIPTION_HEADER: "description"}
+
+
 def _layout(path: Path) -> str | None:
-    header = _header(path)
-    if header == RF2_HEADER:
-        return "rf2"
-    if header == TSV_HEADER:
-        return "tsv"
-    return None
+    if "textdefinition" in path.name.lower():
+        return None  # a text definition file shares the description header; no name is read from it
+    return _LAYOUTS.get(_header(path))
 
 
 def _records(path: Path):

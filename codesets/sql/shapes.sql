@@ -34,6 +34,43 @@ CREATE TABLE maps (
     line_no         INTEGER  NOT NULL  -- line of source_file
 );
 
+-- relationships: SNOMED CT relationships (RF2 relationship files): every state of every relationship loaded; the is-a ones (typeId 116680003) make the hierarchy.
+CREATE TABLE relationships (
+    source                 VARCHAR NOT NULL,  -- loader that read the file, e.g. 'snomed_icd10cm'
+    release_id             VARCHAR NOT NULL,  -- release the row belongs to
+    part                   VARCHAR NOT NULL,  -- part of the release: relationship (inferred) or stated_relationship
+    relationship_id        VARCHAR NOT NULL,  -- the RF2 relationship id, the same relationship across its states
+    effective_time         DATE    NOT NULL,  -- effectiveTime of this state
+    active                 BOOLEAN NOT NULL,  -- the relationship is active in this state
+    module_id              VARCHAR NOT NULL,  -- module concept id of this state
+    source_concept         VARCHAR NOT NULL,  -- sourceId: the concept the relationship is about (the child of an is-a)
+    destination_concept    VARCHAR NOT NULL,  -- destinationId: the concept it points at (the parent of an is-a)
+    relationship_group     INTEGER NOT NULL,  -- relationshipGroup (0 for an is-a)
+    type_id                VARCHAR NOT NULL,  -- typeId: 116680003 is-a, else an attribute such as 363698007 finding site
+    characteristic_type_id VARCHAR NOT NULL,  -- 900000000000011006 inferred, 900000000000010007 stated, ...
+    modifier_id            VARCHAR NOT NULL,  -- modifierId (900000000000451002 existential)
+    source_file            VARCHAR NOT NULL,  -- file the row came from
+    line_no                INTEGER NOT NULL  -- line of source_file
+);
+
+-- descriptions: SNOMED CT descriptions (RF2 description files): every state of every description loaded; a concept's active fully specified name is its name here.
+CREATE TABLE descriptions (
+    source               VARCHAR NOT NULL,  -- loader that read the file, e.g. 'snomed_icd10cm'
+    release_id           VARCHAR NOT NULL,  -- release the row belongs to
+    part                 VARCHAR NOT NULL,  -- part of the release: description
+    description_id       VARCHAR NOT NULL,  -- the RF2 description id, the same description across its states
+    effective_time       DATE    NOT NULL,  -- effectiveTime of this state
+    active               BOOLEAN NOT NULL,  -- the description is active in this state
+    module_id            VARCHAR NOT NULL,  -- module concept id of this state
+    concept_id           VARCHAR NOT NULL,  -- the concept described
+    language_code        VARCHAR NOT NULL,  -- e.g. en
+    type_id              VARCHAR NOT NULL,  -- 900000000000003001 fully specified name, 900000000000013009 synonym
+    term                 VARCHAR NOT NULL,  -- the text (UTF-8)
+    case_significance_id VARCHAR NOT NULL,  -- caseSignificanceId
+    source_file          VARCHAR NOT NULL,  -- file the row came from
+    line_no              INTEGER NOT NULL  -- line of source_file
+);
+
 -- code_rows: code lists with titles and validity (ICD-10-CM/PCS, HCPCS, ICD-9-CM, CPT). One row per code
 -- (and per header) a release lists; the window a code is valid in comes from its release (release_parts)
 -- narrowed by the code's own dates where the file gives them (HCPCS add and termination dates).

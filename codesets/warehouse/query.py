@@ -62,6 +62,17 @@ def code_lookup(warehouse=None):
     return CodeLookup(_warehouse(warehouse).connect(), owns_connection=True)
 
 
+def snomed_lookup(warehouse=None):
+    """A point evaluation of the SNOMED CT map: ``lookup.lookup("237145004", sex="F")`` -> [GroupAnswer].
+
+    It keeps one read-only connection (one generation) open and the map in memory: close it
+    with ``lookup.close()`` or use it in a ``with`` block.
+    """
+    from codesets.warehouse.snomed_eval import SnomedLookup
+
+    return SnomedLookup(_warehouse(warehouse).connect(), owns_connection=True)
+
+
 def scrub(claims, checks=None, warehouse=None):
     """Scrub claim lines; return the findings as a pyarrow Table.
 

@@ -11,15 +11,21 @@ How: the distinct rule texts of the concepts asked about are parsed here once pe
 value_days); the problems are normalised (sex, age in days, problem list) into a second table;
 both are registered as Arrow and the query joins them to the map view.
 
+The hierarchy (view snomed_hierarchy) is walked in SQL as ``SnomedLookup`` walks it in memory:
+a concept without records answers through each nearest mapped ancestor (``mapped_via``), and an
+IFA clause finds the descendants of its concept among the problem's concept and problem list.
+A '?' target's completions come from the ICD-10-CM release in force on the problem's
+``on_date`` (default today), as ``SnomedLookup.lookup(..., on=)`` gives them.
+
 Differences from ``SnomedLookup.lookup``, on purpose:
 
-- No completions: a '?' target comes back with 'episode_of_care' in needs, as in Python, but
-  the billable codes that complete it are not listed (``SnomedLookup.completions`` gives them).
-- A problem whose concept the map lacks answers one row, status 'no map records', map_group
-  NULL and needs empty (as ``answers_table`` and the CLI do; ``evaluate`` answers []).
-- A rule that cannot be evaluated (syntax error, an observable no context answers, an age
-  bound without a unit of time) raises ``QueryError`` when any problem of the batch names its
-  concept, even where the Python walk would have stopped above that record.
+- A problem whose concept the map lacks (and no mapped ancestor) answers one row, status 'no
+  map records', map_group NULL and needs empty (as ``answers_table`` and the CLI do;
+  ``evaluate`` answers []).
+- A rule that cannot be evaluated (an observable no context answers, an age bound without a
+  unit of time; a syntax error is refused at load) raises ``QueryError`` when any problem of the
+  batch names its concept or climbs through it, even where the Python walk would have stopped
+  above that record.
 - Ages are compared as DOUBLE days. Both sides are the exact day counts of snomed_eval
   (``Age.days``, year = 365.25 days) rounded once; an age whose rounding would tie a rule bound
   it differs from is moved one ulp to the side it lies on, so every comparison matches the
@@ -37,29 +43,50 @@ from codesets.warehouse import snomed_rules as rules
 from codesets.warehouse import sqlfiles
 from codesets.warehouse.snomed_eval import SEX_OF, age_bound_days, check_concept, parse_age, parse_sex
 
-COLUMNS = ("problem_id", "concept", "map_group", "status", "target", "category", "advice", "rule", "record_id",
-           "map_priority", "needs")
+COLUMNS = ("problem_id", "concept", "map_group", "status", "target", "mapped_via", "category", "advice", "rule",
+           "record_id", "map_priority", "needs", "completions")
 
+# the rules the batch may read: those of its concepts and, for a concept without records, of the
+# ancestors up to the nearest mapped ones (the walk of snomed_batch.sql, without its depth)
 _RULES_SQL = """
-SELECT DISTINCT m.map_rule, m.record_id, m.referenced_component_id
+WITH RECURSIVE
+mapped AS (SELECT DISTINCT referenced_component_id AS concept FROM snomed_icd10cm_map WHERE active),
+up(concept) AS (
+    SELECT DISTINCT concept FROM {problems}
+    UNION
+    SELECT h.parent_id FROM up JOIN snomed_hierarchy h ON h.concept_id = up.concept
+    WHERE up.concept NOT IN (SELECT concept FROM mapped)
+)
+SELECT m.map_rule, min(m.record_id), arg_min(m.referenced_component_id, m.record_id)
 FROM snomed_icd10cm_map m
-WHERE m.active AND m.referenced_component_id IN (SELECT DISTINCT concept FROM {problems})
-ORDER BY m.referenced_component_id, m.record_id
+WHERE m.active AND m.referenced_component_id IN (SELECT concept FROM up)
+GROUP BY m.map_rule
 """
+_CLAUSES: dict[str, list[tuple]] = {}  # rule text -> clause rows, across calls
 
 
 def _schemas():
     import pyarrow as pa
 
     problems = pa.schema([("position", pa.int64()), ("problem_id", pa.string()), ("concept", pa.string()),
-                          ("sex", pa.string()), ("age_days", pa.float64()), ("problems", pa.list_(pa.string()))])
+                          ("sex", pa.string()), ("age_days", pa.float64()), ("problems", pa.list_(pa.string())),
+                          ("on_date", pa.date32())])
     clauses = pa.schema([("rule", pa.string()), ("clause_no", pa.int32()), ("kind", pa.string()),
                          ("concept", pa.string()), ("operator", pa.string()), ("value_days", pa.float64())])
     return problems, clauses
 
 
 def _clauses(rule_text: str, record_id: str, concept: str) -> list[tuple]:
-    """Rows of the clause table for one rule text (the record named in errors)."""
+    """Rows of the clause table for one rule text (the record named in errors), read once per process."""
+    rows = _CLAUSES.get(rule_text)
+    if rows is None:
+        rows = _read_clauses(rule_text, record_id, concept)
+        if len(_CLAUSES) < 100_000:
+            _CLAUSES[rule_text] = rows
+    return rows
+
+
+def _read_clauses(rule_text: str, record_id: str, concept: str) -> list[tuple]:
     try:
         tree = rules.parse(rule_text or "")
     except rules.RuleSyntaxError as exc:
@@ -117,9 +144,13 @@ def evaluate_batch(con, problems):
     """One row per (problem, map group): the I-MAGIC answer of each problem, as ``snomed_eval.evaluate``.
 
     ``problems``: columns problem_id, concept, and optionally sex ('F'/'M'/NULL), age ('30y',
-    '20d', '6m', NULL) and problems (other SCTIDs on the problem list: '|'-separated text or a
-    list). Returns a pyarrow Table of COLUMNS, in input order then map_group.
+    '20d', '6m', NULL), problems (other SCTIDs on the problem list: '|'-separated text or a
+    list) and on_date (the date whose ICD-10-CM release completes '?' targets; default today).
+    Returns a pyarrow Table of COLUMNS, in input order, then route (own records first, then each
+    nearest mapped ancestor in SCTID order), then map_group.
     """
+    from codesets.warehouse.validity import as_date
+
     import pyarrow as pa
 
     table = _as_table(problems)
@@ -140,6 +171,8 @@ def evaluate_batch(con, problems):
     ages = [age_of[a] if a in age_of else age_of.setdefault(a, (parse_age(a).days if a is not None else None))
             for a in column("age")]
     lists = [_problem_list(v) for v in column("problems")]
+    date_of: dict = {}
+    dates = [date_of[d] if d in date_of else date_of.setdefault(d, as_date(d)) for d in column("on_date")]
 
     problem_schema, clause_schema = _schemas()
     name = f"snomed_batch_problems_{id(table):x}"
@@ -166,6 +199,7 @@ def evaluate_batch(con, problems):
         "sex": pa.array(sexes, pa.string()),
         "age_days": pa.array([_age_days(a, bounds) for a in ages], pa.float64()),
         "problems": pa.array(lists, pa.list_(pa.string())),
+        "on_date": pa.array(dates, pa.date32()),
     }, schema=problem_schema)
 
     suffix = f"_{id(problem_table):x}"
@@ -182,9 +216,10 @@ def evaluate_batch(con, problems):
         con.unregister("snomed_batch_problems" + suffix)
         con.unregister("snomed_batch_clauses" + suffix)
     schema = pa.schema([("problem_id", pa.string()), ("concept", pa.string()), ("map_group", pa.int32()),
-                        ("status", pa.string()), ("target", pa.string()), ("category", pa.string()),
-                        ("advice", pa.string()), ("rule", pa.string()), ("record_id", pa.string()),
-                        ("map_priority", pa.int32()), ("needs", pa.list_(pa.string()))])
+                        ("status", pa.string()), ("target", pa.string()), ("mapped_via", pa.string()),
+                        ("category", pa.string()), ("advice", pa.string()), ("rule", pa.string()),
+                        ("record_id", pa.string()), ("map_priority", pa.int32()), ("needs", pa.list_(pa.string())),
+                        ("completions", pa.list_(pa.string()))])
     return result.select(list(COLUMNS)).cast(schema)
 
 

@@ -37,10 +37,21 @@ or OTHERWISE TRUE reached) answers no record and no target (status 'no rule held
 
 Findings. The sex clauses 248152002 |Female| and 248153007 |Male| are answered by ``sex`` when
 it is given ('F' or 'M'); when it is not, by the problem list holding that concept (TRUE), and
-else they are UNKNOWN (sex). Any other finding is TRUE exactly when its SCTID is on the problem
-list (``problems``): the evaluator knows no SNOMED CT hierarchy, so a descendant of the named
-concept on the list does not make the clause true (the map publishes its own rules for the
-descendants that map elsewhere, section 11.10).
+else they are UNKNOWN (sex). Any other finding is TRUE exactly when the concept it names is
+present: on the problem list (``problems``), or the concept being mapped itself (the patient
+has it). With the SNOMED CT hierarchy loaded (view snomed_hierarchy), a descendant of the named
+concept that is present makes the clause TRUE as well: the published map is the short form,
+whose rules "can be interpreted as applicable to a source concept and its descendants"
+(section 12.2). Without it, only the named concept itself does.
+
+Hierarchy. A concept with no map records of its own, when the hierarchy is loaded, maps through
+its nearest mapped ancestors: those with map records at the least number of is-a steps up
+(several when parents at the same distance are mapped, each answered in SCTID order). Their
+records are evaluated with the concept itself present, so an IFA rule naming the concept (or one
+of its ancestors below the mapped one) fires: 12067001 |Acquired coxa vara| has no records and
+answers through 67321002 |Acquired deformity of hip|, whose "IFA 12067001" record gives M21.159.
+Each such answer carries ``mapped_via``, the ancestor whose records answered (None for the
+concept's own records). A cycle in a (broken) hierarchy ends the walk, it does not hang it.
 
 Age. An observable clause on 445518008 |Age at onset of clinical finding| (or 424144002
 |Current chronological age|) compares the context's age with the rule's value, both turned
@@ -57,7 +68,8 @@ one character; None when no ICD-10-CM release is in force (nothing to check agai
 that release lists none.
 
 Inactive records never fire (the view holds only active ones; ``evaluate`` skips a row whose
-``active`` is false). A concept with no records answers an empty list: no guess.
+``active`` is false). A concept with no records (and no mapped ancestor) answers an empty list:
+no guess.
 
 ``needs`` lists, in this order, those of 'sex', 'age', 'problems', 'episode_of_care' that
 apply. ``status`` is 'context needed' when needs holds 'sex' or 'age' (the answer is the
@@ -74,6 +86,7 @@ from typing import Iterable, Mapping, NamedTuple
 
 from codesets.errors import QueryError
 from codesets.warehouse import snomed_rules as rules
+from codesets.warehouse.snomed_hierarchy import Hierarchy
 
 FEMALE = "248152002"
 MALE = "248153007"
@@ -206,6 +219,7 @@ class GroupAnswer(NamedTuple):
     map_priority: int | None
     needs: tuple[str, ...]     # of NEEDS_ORDER
     completions: list[str] | None = None  # for a '?' target, filled by SnomedLookup
+    mapped_via: str | None = None  # the ancestor whose records answered; None for the concept's own
 
     @property
     def incomplete(self) -> bool:
@@ -230,15 +244,15 @@ def _rule(record: MapRecord) -> rules.Rule:
     return tree
 
 
-def _clause(clause: rules.Clause, context: Context, record: MapRecord) -> tuple[str, str | None]:
-    """(outcome, the context that would settle it)."""
+def _clause(clause: rules.Clause, context: Context, record: MapRecord, present) -> tuple[str, str | None]:
+    """(outcome, the context that would settle it); ``present``: the concepts a finding clause finds."""
     sctid = clause.concept.sctid
     if isinstance(clause, rules.FindingClause):
         if sctid in SEX_OF:
             if context.sex is not None:
                 return (_TRUE if context.sex == SEX_OF[sctid] else _FALSE), None
-            return (_TRUE, None) if sctid in context.problems else (_UNKNOWN, "sex")
-        return (_TRUE, None) if sctid in context.problems else (_ABSENT, "problems")
+            return (_TRUE, None) if sctid in present else (_UNKNOWN, "sex")
+        return (_TRUE, None) if sctid in present else (_ABSENT, "problems")
     bound = age_bound_days(clause, record.record_id, record.referenced_component_id)
     if context.age is None:
         return _UNKNOWN, "age"
@@ -261,14 +275,14 @@ def age_bound_days(clause, record_id: str, concept: str) -> Fraction:
     return Fraction(clause.value.number) * _DAYS[unit]
 
 
-def _record(record: MapRecord, context: Context) -> tuple[bool, set[str]]:
+def _record(record: MapRecord, context: Context, present) -> tuple[bool, set[str]]:
     """(fires, the context kinds that could make it fire when it does not)."""
     tree = _rule(record)
     if isinstance(tree, rules.Always):
         return True, set()
     wanted: set[str] = set()
     for clause in tree.clauses:
-        outcome, kind = _clause(clause, context, record)
+        outcome, kind = _clause(clause, context, record, present)
         if outcome == _FALSE:
             return False, set()
         if outcome != _TRUE:
@@ -276,8 +290,12 @@ def _record(record: MapRecord, context: Context) -> tuple[bool, set[str]]:
     return not wanted, wanted
 
 
-def evaluate(records: Iterable, context: Context | None = None) -> list[GroupAnswer]:
-    """One answer per map group, in group order, for the records of one concept (rows of the view)."""
+def evaluate(records: Iterable, context: Context | None = None, present=None) -> list[GroupAnswer]:
+    """One answer per map group, in group order, for the records of one concept (rows of the view).
+
+    ``present``: the concepts an IFA finding clause finds; by default the problem list and the
+    concept itself (``SnomedLookup`` adds their ancestors when the hierarchy is loaded).
+    """
     context = context or Context()
     groups: dict[int, list[MapRecord]] = {}
     concept = None
@@ -291,15 +309,17 @@ def evaluate(records: Iterable, context: Context | None = None) -> list[GroupAns
         if record.active is False:
             continue  # an inactive record never fires
         groups.setdefault(record.map_group, []).append(record)
-    return [_group(concept, g, sorted(rs, key=lambda r: (r.map_priority, r.record_id)), context)
+    if present is None:
+        present = context.problems | {concept}
+    return [_group(concept, g, sorted(rs, key=lambda r: (r.map_priority, r.record_id)), context, present)
             for g, rs in sorted(groups.items())]
 
 
-def _group(concept: str, group: int, records: list[MapRecord], context: Context) -> GroupAnswer:
+def _group(concept: str, group: int, records: list[MapRecord], context: Context, present) -> GroupAnswer:
     wanted: set[str] = set()
     fired = None
     for record in records:
-        fires, kinds = _record(record, context)
+        fires, kinds = _record(record, context, present)
         if fires:
             fired = record
             break
@@ -346,8 +366,9 @@ class SnomedLookup:
     Bound to one read-only connection (one generation), so what it reads once stays true.
     """
 
-    def __init__(self, con):
+    def __init__(self, con, owns_connection: bool = False):
         self.con = con
+        self._owns = owns_connection
         self._map: dict[str, tuple[MapRecord, ...]] = {}
         current, rows = None, []
         for row in con.execute(_MAP_SQL).fetchall():
@@ -361,17 +382,44 @@ class SnomedLookup:
             self._map[current] = tuple(rows)
         self._windows = con.execute(_RELEASES_SQL).fetchall()
         self._completions: dict[tuple[str, str], list[str]] = {}
+        self._hierarchy: Hierarchy | None = None  # read on first use
+
+    @property
+    def hierarchy(self) -> Hierarchy:
+        if self._hierarchy is None:
+            self._hierarchy = Hierarchy.read(self.con)
+        return self._hierarchy
 
     def __len__(self) -> int:
         return len(self._map)
+
+    def close(self) -> None:
+        if self._owns:
+            self.con.close()
+
+    def __enter__(self) -> "SnomedLookup":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def records(self, concept: str) -> tuple[MapRecord, ...]:
         return self._map.get(check_concept(concept), ())
 
     def lookup(self, concept: str, sex=None, age=None, problems: Iterable[str] = (), on=None) -> list[GroupAnswer]:
-        """Per map group, the answer in this context; [] when the map has no record of the concept."""
+        """Per map group, the answer in this context; [] when neither the concept nor (with the
+        hierarchy loaded) an ancestor has map records. Answers through an ancestor carry mapped_via."""
         context = Context.of(sex, age, problems)
-        answers = evaluate(self.records(concept), context)
+        concept = check_concept(concept)
+        hierarchy = self.hierarchy
+        present = hierarchy.present(context.problems | {concept}) if hierarchy else None
+        records = self._map.get(concept)
+        if records:
+            answers = evaluate(records, context, present)
+        else:
+            answers = [a._replace(concept=concept, mapped_via=via)
+                       for via in (hierarchy.nearest(concept, self._map) if hierarchy else ())
+                       for a in evaluate(self._map[via], context, present)]
         if not any(a.incomplete for a in answers):
             return answers
         release = self.release_in_force(on)
@@ -395,7 +443,7 @@ class SnomedLookup:
         return list(found)
 
 
-COLUMNS = ("concept", "map_group", "status", "target", "category", "advice", "rule", "record_id",
+COLUMNS = ("concept", "map_group", "status", "target", "mapped_via", "category", "advice", "rule", "record_id",
            "map_priority", "needs", "completions")
 
 
@@ -404,10 +452,11 @@ def answers_table(concept: str, answers: list[GroupAnswer]):
     import pyarrow as pa
 
     rows = [a._asdict() for a in answers] or [
-        dict(concept=concept, map_group=None, status="no map records", target=None, category=None, advice=None,
-             rule=None, record_id=None, map_priority=None, needs=(), completions=None)]
+        dict(concept=concept, mapped_via=None, map_group=None, status="no map records", target=None, category=None,
+             advice=None, rule=None, record_id=None, map_priority=None, needs=(), completions=None)]
     schema = pa.schema([("concept", pa.string()), ("map_group", pa.int32()), ("status", pa.string()),
-                        ("target", pa.string()), ("category", pa.string()), ("advice", pa.string()),
+                        ("target", pa.string()), ("mapped_via", pa.string()), ("category", pa.string()),
+                        ("advice", pa.string()),
                         ("rule", pa.string()), ("record_id", pa.string()), ("map_priority", pa.int32()),
                         ("needs", pa.list_(pa.string())), ("completions", pa.list_(pa.string()))])
     return pa.Table.from_pylist([{**r, "needs": list(r["needs"])} for r in rows], schema=schema)

@@ -59,3 +59,40 @@ def test_what_duckdb_would_misread_is_refused_by_line(tmp_path, data, message):
     path.write_bytes(data)
     with pytest.raises(SourceError, match=message):
         _lines.inspect(path)
+
+
+utf8_lines = st.lists(st.text(st.characters(min_codepoint=32, blacklist_categories=("Cs",),
+                                            blacklist_characters="\x7f\x85\u2028\u2029"), max_size=30),
+                      min_size=1, max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(lines=utf8_lines, ending=st.sampled_from(["\n", "\r\n"]))
+def test_utf8_lines_read_back_exactly(tmp_path_factory, lines, ending):
+    path = tmp_path_factory.mktemp("utf8") / "lines.txt"
+    path.write_bytes(ending.join(lines).encode("utf-8") + ending.encode())
+    con = duckdb.connect()
+    _lines.stage(con, "lines", [_lines.inspect(path, encoding="utf-8")])
+    got = con.execute("SELECT raw FROM lines ORDER BY line_no").fetchall()
+    assert [r or "" for (r,) in got] == lines
+
+
+def test_utf8_character_cut_by_a_block_boundary_is_read_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr(_lines, "_BLOCK", 8)
+    path = tmp_path / "cut.txt"
+    path.write_bytes("abcdef\u2013gh\nM\u00e9ni\u00e8re \u2013 \U0001F600\n".encode())  # the dash spans bytes 7-9
+    assert _lines.inspect(path, encoding="utf-8").lines == 2
+
+
+@pytest.mark.parametrize("data, where", [
+    (b"ok\nab\xe9cd\n", "line 2, column 3"),              # Latin-1 e-acute
+    (b"ok\nabc\xe2\x80\n", "line 2, column 4"),           # a character cut short by the line end
+    (b"ok\nabc\xe2\x80", "line 2, column 4"),              # cut short by the end of the file
+    (b"ok\n\xc0\xaf\n", "line 2, column 1"),              # an overlong form
+])
+def test_bytes_that_are_not_utf8_are_named(tmp_path, monkeypatch, data, where):
+    monkeypatch.setattr(_lines, "_BLOCK", 4)
+    path = tmp_path / "bad.txt"
+    path.write_bytes(data)
+    with pytest.raises(SourceError, match=f"at {where}.* is not UTF-8"):
+        _lines.inspect(path, encoding="utf-8")

@@ -91,10 +91,10 @@ def test_effective_from_is_the_release_date():
 def test_sample_snapshot_loads(warehouse):
     result = load(warehouse, "snomed_icd10cm", list(SAMPLE.files), release_id="sample",
                   effective_from=SAMPLE.effective_from, sample=True)
-    assert [(p.part, p.rows) for p in result.parts] == [("snapshot", 27)]
+    assert [(p.part, p.rows) for p in result.parts] == [("description", 27), ("relationship", 17), ("snapshot", 45)]
     assert result.notes == []
     rows = current(warehouse)
-    assert len(rows) == 26  # 27 records, one inactive
+    assert len(rows) == 44  # 45 records, one inactive
     assert key_is_unique(warehouse, "snomed_icd10cm_map", "record_id")
     assert key_is_unique(warehouse, "snomed_icd10cm_map_history", "release_id, part, source_file, line_no")
     with warehouse.connect() as con:
@@ -251,6 +251,6 @@ def test_two_files_of_one_rendering_are_refused(warehouse, tmp_path):
     shutil.copy(FULL, other)
     copy = tmp_path / "der2_iisssccRefset_ExtendedMapFull_US1000124_20240301_copy.txt"
     shutil.copy(FULL, copy)
-    with pytest.raises(Exception, match="both the full rendering"):
+    with pytest.raises(Exception, match="both the full part of the release"):
         load(warehouse, "snomed_icd10cm", [other, copy])
     assert warehouse.current() is None

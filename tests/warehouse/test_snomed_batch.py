@@ -1,7 +1,9 @@
-"""Batch evaluation in SQL (codesets.warehouse.snomed_batch) gives snomed_eval.evaluate's answers.
+"""Batch evaluation in SQL (codesets.warehouse.snomed_batch) gives SnomedLookup.lookup's answers.
 
-The bundled sample map is loaded once into a throwaway warehouse; every answer of the batch is
-compared, row for row, with the Python evaluator over the same view rows.
+The bundled sample map and hierarchy, with hand-made records and is-a links added (compound
+rules, two parents at one distance, a cycle, descendants of IFA concepts), are loaded once into
+a throwaway warehouse; every answer of the batch is compared, row for row, with the Python
+evaluator over the same views.
 """
 
 from __future__ import annotations
@@ -16,13 +18,23 @@ from hypothesis import strategies as st
 
 from codesets.errors import QueryError
 from codesets.warehouse.snomed_batch import COLUMNS, evaluate_batch
-from codesets.warehouse.snomed_eval import Context, SnomedLookup, evaluate
+from codesets.warehouse.snomed_eval import SnomedLookup
 
-SAMPLE = (Path(__file__).resolve().parents[2] / "codesets" / "samples" / "snomed_icd10cm"
-          / "der2_iisssccRefset_ExtendedMapSnapshot_US1000124_SAMPLE.txt")
+SAMPLES = Path(__file__).resolve().parents[2] / "codesets" / "samples" / "snomed_icd10cm"
+SAMPLE = SAMPLES / "der2_iisssccRefset_ExtendedMapSnapshot_US1000124_SAMPLE.txt"
+RELATIONSHIPS = SAMPLES / "sct2_Relationship_Snapshot_US1000124_SAMPLE.txt"
 
 # concepts the IFA rules name, the sex findings among them
 RULE_CONCEPTS = ("248152002", "248153007", "290145004", "295390002", "12067001")
+# hand-made is-a links added to the sample's: (child, parent)
+EXTRA_ISA = [
+    ("100000009", "100000001"), ("100000009", "100000002"),  # two mapped parents at one step
+    ("100000010", "100000011"), ("100000011", "100000010"),  # a cycle, nothing mapped above
+    ("100000012", "290145004"),                              # below an IFA concept (itself below 7248001)
+    ("100000013", "290145004"), ("100000013", "12067001"),   # below two IFA concepts, two steps from two maps
+    ("100000014", "248152002"),                              # below Female (finding)
+]
+HIERARCHY_CONCEPTS = tuple(sorted({c for pair in EXTRA_ISA for c in pair} - {"100000001", "100000002"}))
 
 _AGE_AT = "IFA 445518008 | Age at onset of clinical finding (observable entity) |"
 # hand-made records appended to the sample: rules of several clauses (none in the sample), where a
@@ -58,8 +70,12 @@ def sample(tmp_path_factory):
         f"\tADVICE\t{target}\t447561005\t447639009\r\n" for n, (c, g, p, rule, target) in enumerate(EXTRA))
     path = folder / SAMPLE.name
     path.write_text(text + extra, encoding="utf-8", newline="")
+    links = "".join(f"{900000 + n}021\t20240301\t1\t731000124108\t{child}\t{parent}\t0\t116680003"
+                    f"\t900000000000011006\t900000000000451002\r\n" for n, (child, parent) in enumerate(EXTRA_ISA))
+    relationships = folder / RELATIONSHIPS.name
+    relationships.write_text(RELATIONSHIPS.read_text(encoding="utf-8") + links, encoding="utf-8", newline="")
     warehouse = Warehouse(folder / "wh")
-    load(warehouse, "snomed_icd10cm", [path], sample=True)
+    load(warehouse, "snomed_icd10cm", [path, relationships], sample=True)
     con = warehouse.connect()
     try:
         lookup = SnomedLookup(con)
@@ -70,14 +86,16 @@ def sample(tmp_path_factory):
 
 
 def expected(lookup, problem_id, concept, sex, age, problems):
-    """The rows snomed_eval gives for one problem, in the batch's columns."""
-    answers = evaluate(lookup.records(concept), Context.of(sex, age, problems))
+    """The rows SnomedLookup.lookup gives for one problem, in the batch's columns."""
+    answers = lookup.lookup(concept, sex, age, problems)
     if not answers:
-        return [dict(problem_id=problem_id, concept=concept, map_group=None, status="no map records", target=None,
-                     category=None, advice=None, rule=None, record_id=None, map_priority=None, needs=[])]
-    return [dict(problem_id=problem_id, concept=a.concept, map_group=a.map_group, status=a.status, target=a.target,
-                 category=a.category, advice=a.advice, rule=a.rule, record_id=a.record_id,
-                 map_priority=a.map_priority, needs=list(a.needs)) for a in answers]
+        return [dict(problem_id=problem_id, concept=concept, mapped_via=None, map_group=None, status="no map records",
+                     target=None, category=None, advice=None, rule=None, record_id=None, map_priority=None, needs=[],
+                     completions=None)]
+    return [dict(problem_id=problem_id, concept=a.concept, mapped_via=a.mapped_via, map_group=a.map_group,
+                 status=a.status, target=a.target, category=a.category, advice=a.advice, rule=a.rule,
+                 record_id=a.record_id, map_priority=a.map_priority, needs=list(a.needs), completions=a.completions)
+            for a in answers]
 
 
 def check(con, lookup, cases, as_text=True):
@@ -94,11 +112,15 @@ def check(con, lookup, cases, as_text=True):
 
 def test_grid_matches_python_row_for_row(sample):
     con, lookup, concepts = sample
-    cases = [(c, s, a, p) for c in concepts for s, a, p in itertools.product(SEXES, AGES, PROBLEM_LISTS)]
+    lists = PROBLEM_LISTS + (("100000012",), ("100000013",), ("100000014",))
+    cases = [(c, s, a, p) for c in concepts + list(HIERARCHY_CONCEPTS) + ["12067001"]
+             for s, a, p in itertools.product(SEXES, AGES, lists)]
     got = check(con, lookup, cases)
     statuses = {r["status"] for r in got}
-    assert {"mapped", "context needed", "incomplete", "no target", "no rule held"} <= statuses
+    assert {"mapped", "context needed", "incomplete", "no target", "no rule held", "no map records"} <= statuses
     assert {"100000001", "100000002"} <= set(concepts)
+    assert {("100000009", "100000001"), ("100000009", "100000002"), ("12067001", "67321002"),
+            ("100000013", "7248001"), ("100000013", "67321002")} <= {(r["concept"], r["mapped_via"]) for r in got}
     assert len(got) >= len(cases)
 
 
@@ -134,8 +156,9 @@ def test_concept_the_map_lacks_gives_one_no_map_records_row(sample):
     con, lookup, _ = sample
     table = pa.table({"problem_id": ["x", "y"], "concept": ["999999999", "46113002"]})
     rows = evaluate_batch(con, table).to_pylist()
-    assert rows[0] == dict(problem_id="x", concept="999999999", map_group=None, status="no map records", target=None,
-                           category=None, advice=None, rule=None, record_id=None, map_priority=None, needs=[])
+    assert rows[0] == dict(problem_id="x", concept="999999999", mapped_via=None, map_group=None,
+                           status="no map records", target=None, category=None, advice=None, rule=None,
+                           record_id=None, map_priority=None, needs=[], completions=None)
     assert [r["map_group"] for r in rows[1:]] == [1, 2]
     check(con, lookup, [("999999999", "F", "30y", ("290145004",))])
 
@@ -163,7 +186,7 @@ _AGE = st.one_of(
 @given(data=st.data())
 def test_property_sql_equals_python(sample, data):
     con, lookup, concepts = sample
-    universe = sorted(set(concepts) | set(RULE_CONCEPTS) | {"999999999"})
+    universe = sorted(set(concepts) | set(RULE_CONCEPTS) | set(HIERARCHY_CONCEPTS) | {"999999999"})
     case = st.tuples(st.sampled_from(universe), st.sampled_from(SEXES), _AGE,
                      st.lists(st.sampled_from(universe), max_size=4).map(tuple))
     cases = data.draw(st.lists(case, min_size=1, max_size=25))

@@ -1,12 +1,12 @@
 -- snomed_rows: lines of SNOMED CT to ICD-10-CM map files cut into their fields and typed.
--- Input: snomed_raw(file_no, line_no, raw), every line as read (Latin-1, so each byte is one
---   character; NULL for an empty line); snomed_files(file_no, source_file, part, layout) with
+-- Input: snomed_raw(file_no, line_no, raw), every line as read (UTF-8, checked by
+--   codesets.loaders._lines before; NULL for an empty line); snomed_files(file_no, source_file, part, layout) with
 --   each file's layout: 'rf2' (the ExtendedMap reference set, 13 fields) or 'tsv' (the
 --   human-readable map, 16 fields: the RF2 fields plus three names).
--- Output: one row per input line. Fields are split on tabs here, never by a CSV reader: rule
--- and advice text may hold quote characters that are text, not quoting. The files are UTF-8
--- (RF2): a text field holding a byte above 0x7F is decoded from its bytes, and is NULL when
--- they are not UTF-8 (the checks refuse it). Names in the TSV are read, not published.
+-- Output: one row per input line of the map files (relationship and description files are
+-- snomed_concept_rows.sql's). Fields are split on tabs here, never by a CSV reader: rule
+-- and advice text may hold quote characters that are text, not quoting. Names in the TSV are
+-- read, not published.
 WITH lines AS (
     SELECT
         r.file_no,
@@ -24,6 +24,7 @@ WITH lines AS (
         string_split(r.raw, chr(9)) AS fields
     FROM snomed_raw AS r
     INNER JOIN snomed_files AS f ON f.file_no = r.file_no
+    WHERE f.layout IN ('rf2', 'tsv')
 ),
 cut AS (
     SELECT
@@ -48,14 +49,11 @@ named AS (
         cells[6] AS referenced_component_id,
         cells[7] AS map_group_field,
         cells[8] AS map_priority_field,
-        snomed_utf8(cells[9]) AS map_rule,
-        snomed_utf8(cells[10]) AS map_advice_field,
+        cells[9] AS map_rule,
+        cells[10] AS map_advice_field,
         cells[11] AS map_target,
         cells[12] AS correlation_id,
-        cells[13] AS map_category_id,
-        -- a text field with a byte above 0x7F that is not UTF-8 decodes to NULL
-        (cells[9] IS NOT NULL AND snomed_utf8(cells[9]) IS NULL)
-            OR (cells[10] IS NOT NULL AND snomed_utf8(cells[10]) IS NULL) AS bad_text
+        cells[13] AS map_category_id
     FROM cut
 ),
 typed AS (

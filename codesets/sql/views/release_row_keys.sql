@@ -1,7 +1,8 @@
 -- release_row_keys: every row of the shared tables reduced to what identifies its content, for diffs.
--- Grain: one row per row of maps, code_rows, edits and limits (not unique: a part may repeat a row).
+-- Grain: one row per row of maps, code_rows, edits, limits, relationships and descriptions (not unique: a part may repeat a row).
 -- Key: source, part, release_id, row_hash, line_no, source_file (a data test checks that no two rows share it)
--- Sources: maps, code_rows, edits_published (edits as each release published them), limits. Provenance (file, line) is left out of the hash, so the
+-- Sources: maps, code_rows, edits_published (edits as each release published them), limits, relationships,
+--   descriptions. Provenance (file, line) is left out of the hash, so the
 -- same row in two releases hashes alike; release_changes compares the hashes of two releases.
 -- Example: SELECT release_id, COUNT(DISTINCT row_hash) FROM release_row_keys WHERE source = 'gems' GROUP BY 1;
 -- Columns:
@@ -32,3 +33,15 @@ SELECT source, part, release_id,
     hash(service_type, code, mue_value, mai, mai_text, rationale),
     source_file, line_no
 FROM limits
+UNION ALL
+SELECT source, part, release_id,
+    hash(relationship_id, effective_time, active, module_id, source_concept, destination_concept, relationship_group,
+         type_id, characteristic_type_id, modifier_id),
+    source_file, line_no
+FROM relationships
+UNION ALL
+SELECT source, part, release_id,
+    hash(description_id, effective_time, active, module_id, concept_id, language_code, type_id, term,
+         case_significance_id),
+    source_file, line_no
+FROM descriptions

@@ -35,7 +35,8 @@ WITH serving AS (
     WHERE p.source = 'snomed_icd10cm'
 ),
 real_loaded AS (
-    SELECT COUNT(*) AS parts FROM serving WHERE NOT is_sample
+    -- map parts only: a real hierarchy loaded beside the sample's map leaves the sample map serving
+    SELECT COUNT(*) AS parts FROM serving WHERE NOT is_sample AND part IN ('snapshot', 'full', 'delta', 'tsv')
 ),
 states AS (
     SELECT
@@ -46,7 +47,7 @@ states AS (
     FROM maps AS m
     INNER JOIN serving AS s ON s.release_id = m.release_id AND s.part = m.part
     CROSS JOIN real_loaded AS r
-    WHERE m.source = 'snomed_icd10cm'
+    WHERE m.source = 'snomed_icd10cm' AND m.part IN ('snapshot', 'full', 'delta', 'tsv')
 ),
 ranked AS (
     SELECT
