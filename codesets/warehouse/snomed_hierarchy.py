@@ -2,7 +2,7 @@
 
 ``Hierarchy.read(con)`` reads the view snomed_hierarchy (every active is-a link in force) once;
 ``ancestors`` and ``nearest`` then answer from memory. Both walk up breadth first with a visited
-set, so a cycle in a broken hierarchy ends the walk. The SQL batch
+set, so a cycle in a broken hierarchy ends the walk; ``nearest`` looks at most MAX_STEPS up. The SQL batch
 (sql/queries/snomed_batch.sql) walks the same links with recursive CTEs and gives the same
 answers (tests/warehouse/test_snomed_hierarchy.py holds them to each other).
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Container, Mapping, Sequence
 
+MAX_STEPS = 64  # SNOMED CT is about 30 is-a steps deep; sql/queries/snomed_batch.sql stops at the same depth
 _PARENTS_SQL = "SELECT concept_id, list(parent_id ORDER BY parent_id) FROM snomed_hierarchy GROUP BY concept_id"
 
 
@@ -64,10 +65,13 @@ class Hierarchy:
         return frozenset(found)
 
     def nearest(self, concept: str, mapped: Container[str]) -> list[str]:
-        """The ancestors in ``mapped`` at the least number of is-a steps above ``concept``, in SCTID order."""
+        """The ancestors in ``mapped`` at the least number of is-a steps above ``concept`` (at most
+        MAX_STEPS, as the SQL batch), in SCTID order."""
         seen = {concept}
         level = [p for p in self.parents(concept)]
-        while level:
+        for _step in range(MAX_STEPS):
+            if not level:
+                break
             level = sorted(set(level) - seen, key=sctid_order)
             hits = [c for c in level if c in mapped]
             if hits:

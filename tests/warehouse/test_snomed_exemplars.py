@@ -1,7 +1,7 @@
 """Every exemplar of the map's technical specification (sections 11.2 to 11.12 and Appendix B),
 through both evaluators: ``SnomedLookup`` (Python) and ``evaluate_batch`` (SQL).
 
-The specification is /work/shared/specs/snomed-icd10cm-map-technical-specification.txt (NLM,
+The specification is ../shared/specs/snomed-icd10cm-map-technical-specification.txt (NLM,
 version 1.60). Each case is one concept in one patient context, named by the section that gives
 it; the expected answer per map group (target, category, advice, the rule that fired, its
 priority, status and needs) is the specification's, written as the bundled sample holds it

@@ -260,3 +260,21 @@ def test_completions_in_the_batch_follow_each_problems_date(with_codes):
         rows = evaluate_batch(con, pa.table({"problem_id": ["x"], "concept": ["7248001"],
                                              "on_date": [date(2024, 5, 1)]})).to_pylist()
         assert salicylate.completions == [] and rows[0]["completions"] == []
+
+
+def test_the_nearest_ancestor_walk_stops_at_the_same_depth_in_python_and_sql(sample, tmp_path):
+    from codesets.warehouse.snomed_hierarchy import MAX_STEPS
+
+    # two chains up to 67321002 (mapped): one MAX_STEPS links long, one a link longer
+    chain = [(f"{500000000 + n}", f"{500000000 + n + 1}") for n in range(MAX_STEPS - 1)]
+    chain += [(f"{500000000 + MAX_STEPS - 1}", "67321002"), ("600000000", "500000000")]
+    path = write(tmp_path, "sct2_Relationship_Snapshot_US1000124_20240901.txt",
+                 [REL_HEAD, *(isa(f"{n}000021", c, p) for n, (c, p) in enumerate(chain, 1))])
+    load(sample, "snomed_icd10cm", [path])
+    with sample.connect() as con:
+        lookup = SnomedLookup(con)
+        assert [a.mapped_via for a in lookup.lookup("500000000")] == ["67321002"]
+        assert lookup.lookup("600000000") == []
+        rows = evaluate_batch(con, pa.table({"problem_id": ["a", "b"], "concept": ["500000000", "600000000"]}))
+        assert [(r["mapped_via"], r["status"]) for r in rows.to_pylist()] == [("67321002", "mapped"),
+                                                                              (None, "no map records")]
