@@ -52,9 +52,9 @@ def snomed(
     from codesets.warehouse.validity import as_date
 
     if batch is not None:
-        if concept is not None or sex or age or problems:
+        if concept is not None or sex or age or problems or on:
             raise UsageError("--batch takes the concepts and their context from the file: give no CONCEPT, "
-                             "--sex, --age or --problem with it")
+                             "--sex, --age, --problem or --on with it (the file's on_date column dates each row)")
         _batch(ctx, batch, out, fmt, columns)
         return
     if out is not None:
@@ -83,6 +83,8 @@ def _batch(ctx, path: str, out: Optional[str], fmt: Format, columns) -> None:
         scrub.check_out(out, path)  # the one writer of result files: Parquet or CSV, whole or not at all
     table = evaluate_file(warehouse(ctx), path)
     if out is not None:
+        if not out.lower().endswith(".parquet"):
+            table = _lists_as_text(table)  # CSV has no lists
         scrub.write_findings(table, out)
         say(f"snomed: {table.num_rows:,} answer rows written to {out}", err=True)
         return
@@ -104,3 +106,13 @@ def _dotted(table):
                    for c in table.column("completions").to_pylist()]
     return table.set_column(table.schema.get_field_index("completions"), "completions",
                             pa.array(completions, pa.list_(pa.string())))
+
+
+def _lists_as_text(table):
+    """needs and completions as text: items joined by '|'; NULL stays NULL (no release in force)."""
+    import pyarrow as pa
+
+    for name in ("needs", "completions"):
+        values = [None if v is None else "|".join(v) for v in table.column(name).to_pylist()]
+        table = table.set_column(table.schema.get_field_index(name), name, pa.array(values, pa.string()))
+    return table

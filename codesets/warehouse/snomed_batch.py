@@ -41,7 +41,7 @@ from fractions import Fraction
 from codesets.errors import QueryError
 from codesets.warehouse import snomed_rules as rules
 from codesets.warehouse import sqlfiles
-from codesets.warehouse.snomed_eval import SEX_OF, age_bound_days, check_concept, parse_age, parse_sex
+from codesets.warehouse.snomed_eval import SEX_OF, age_bound_days, parse_age, parse_sex
 
 COLUMNS = ("problem_id", "concept", "map_group", "status", "target", "mapped_via", "category", "advice", "rule",
            "record_id", "map_priority", "needs", "completions")
@@ -50,12 +50,13 @@ COLUMNS = ("problem_id", "concept", "map_group", "status", "target", "mapped_via
 # ancestors up to the nearest mapped ones (the walk of snomed_batch.sql, without its depth)
 _RULES_SQL = """
 WITH RECURSIVE
-mapped AS (SELECT DISTINCT referenced_component_id AS concept FROM snomed_icd10cm_map WHERE active),
-up(concept) AS (
-    SELECT DISTINCT concept FROM {problems}
+mapped AS MATERIALIZED (SELECT DISTINCT referenced_component_id AS concept FROM snomed_icd10cm_map WHERE active),
+links AS MATERIALIZED (SELECT concept_id, parent_id FROM snomed_hierarchy),
+up(concept, depth) AS (
+    SELECT DISTINCT concept, 0 FROM {problems}
     UNION
-    SELECT h.parent_id FROM up JOIN snomed_hierarchy h ON h.concept_id = up.concept
-    WHERE up.concept NOT IN (SELECT concept FROM mapped)
+    SELECT h.parent_id, up.depth + 1 FROM up JOIN links h ON h.concept_id = up.concept
+    WHERE up.depth < 64 AND up.concept NOT IN (SELECT concept FROM mapped)
 )
 SELECT m.map_rule, min(m.record_id), arg_min(m.referenced_component_id, m.record_id)
 FROM snomed_icd10cm_map m
@@ -114,7 +115,7 @@ def _age_days(days: Fraction | None, bounds: dict[float, Fraction]) -> float | N
     return value
 
 
-_SCTID_PATTERN = "^[0-9]{6,18}$"
+_SCTID_PATTERN = "^[1-9][0-9]{5,17}$"
 
 
 def _texts(table, name: str, n: int):
@@ -127,29 +128,48 @@ def _texts(table, name: str, n: int):
     column = table.column(name).combine_chunks()
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
-    return pc.cast(column, pa.string())
+    if pa.types.is_floating(column.type):  # a float id loses digits; a float age is not an age
+        raise QueryError(f"column {name} is of type {column.type}; give it as text")
+    try:
+        return pc.cast(column, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise QueryError(f"column {name} is of type {column.type}; give it as text") from None
+
+
+def _refuse(row: int, column: str, what: str):
+    """A bad input value, named by row and column only: the problems are patient data (PHI)."""
+    raise QueryError(f"problems row {row + 1:,}, column {column}: {what}")
 
 
 def _checked_concepts(values):
-    """Trimmed SCTIDs; the first value that is not one raises check_concept's QueryError."""
+    """Trimmed SCTIDs; the first value that is not one is refused by row."""
     import pyarrow.compute as pc
 
     trimmed = pc.utf8_trim_whitespace(values)
     good = pc.fill_null(pc.match_substring_regex(trimmed, _SCTID_PATTERN), False)
     first_bad = pc.index(good, False).as_py()
     if first_bad >= 0:
-        check_concept(values[first_bad].as_py())
+        _refuse(first_bad, "concept", "not a SNOMED CT concept id (6 to 18 digits, no leading zero)")
     return trimmed
 
 
-def _by_value(values, parse, arrow_type):
-    """``parse`` applied once per distinct value of ``values`` (NULL stays NULL), spread back."""
+def _by_value(values, parse, arrow_type, column: str, what: str, null=None):
+    """``parse`` applied once per distinct value of ``values`` (NULL gives ``null``), spread back;
+    a value ``parse`` refuses is named by its first row and the column, not shown."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     distinct = pc.unique(values)
-    parsed = pa.array([None if v is None else parse(v) for v in distinct.to_pylist()], arrow_type)
-    return pc.take(parsed, pc.index_in(values, distinct))
+    parsed = []
+    for value in distinct.to_pylist():
+        try:
+            parsed.append(null if value is None else parse(value))
+        except QueryError:
+            _refuse(pc.index(values, value).as_py(), column, what)
+    result = pc.take(pa.array(parsed, arrow_type), pc.index_in(values, distinct))
+    if null is not None:
+        result = pc.fill_null(result, pa.scalar(null, arrow_type))
+    return result
 
 
 def _problem_lists(table, n: int):
@@ -163,10 +183,14 @@ def _problem_lists(table, n: int):
     column = table.column("problems").combine_chunks()
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
-    if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
-        lists = pc.cast(column, pa.list_(pa.string()))
-    else:
-        lists = pc.split_pattern(pc.cast(column, pa.string()), "|")
+    try:
+        if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
+            lists = pc.cast(column, pa.list_(pa.string()))
+        else:
+            lists = pc.split_pattern(pc.cast(column, pa.string()), "|")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise QueryError(f"column problems is of type {column.type}; give text (SCTIDs separated by |) "
+                         "or a list of text") from None
     lists = lists.combine_chunks() if isinstance(lists, pa.ChunkedArray) else lists
     items = pc.utf8_trim_whitespace(lists.values)
     filled = pc.fill_null(items, "")
@@ -174,7 +198,8 @@ def _problem_lists(table, n: int):
     good = pc.or_(pc.invert(given), pc.match_substring_regex(filled, _SCTID_PATTERN))
     first_bad = pc.index(good, False).as_py()
     if first_bad >= 0:
-        check_concept(filled[first_bad].as_py())
+        row = pc.index(pc.greater(lists.offsets, first_bad), True).as_py() - 1
+        _refuse(row, "problems", "an item is not a SNOMED CT concept id (6 to 18 digits, no leading zero)")
     return pa.ListArray.from_arrays(lists.offsets, filled, mask=lists.is_null())
 
 
@@ -216,11 +241,12 @@ def evaluate_batch(con, problems):
     n = table.num_rows
     ids = _texts(table, "problem_id", n)
     concepts = _checked_concepts(_texts(table, "concept", n))
-    sexes = _by_value(_texts(table, "sex", n), parse_sex, pa.string())
+    sexes = _by_value(_texts(table, "sex", n), parse_sex, pa.string(), "sex", "not F or M (leave it empty when unknown)")
     ages = _texts(table, "age", n)
     lists = _problem_lists(table, n)
     if "on_date" in table.column_names:
-        dates = _by_value(table.column("on_date").combine_chunks(), as_date, pa.date32())
+        dates = _by_value(table.column("on_date").combine_chunks(), as_date, pa.date32(), "on_date",
+                          "not a date; write it as YYYY-MM-DD", null=as_date(None))
     else:
         dates = pa.array([as_date(None)] * n, pa.date32()) if n else pa.array([], pa.date32())
 
@@ -247,7 +273,8 @@ def evaluate_batch(con, problems):
         "problem_id": ids,
         "concept": concepts,
         "sex": sexes,
-        "age_days": _by_value(ages, lambda a: _age_days(parse_age(a).days, bounds), pa.float64()),
+        "age_days": _by_value(ages, lambda a: _age_days(parse_age(a).days, bounds), pa.float64(), "age",
+                              "not an age; write a number and a unit: 20d, 6m, 2w or 30y"),
         "problems": lists,
         "on_date": dates,
     }, schema=problem_schema)

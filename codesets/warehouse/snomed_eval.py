@@ -108,7 +108,7 @@ _UNIT_WORDS = {
     "m": "month", "mo": "month", "month": "month", "months": "month",
     "y": "year", "yr": "year", "year": "year", "years": "year",
 }
-_SCTID = re.compile(r"[0-9]{6,18}")
+_SCTID = re.compile(r"[1-9][0-9]{5,17}")
 _AGE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]+)\s*")
 
 
@@ -162,7 +162,7 @@ def check_concept(text) -> str:
     """A SNOMED CT concept id (6 to 18 digits), spaces stripped."""
     value = str(text).strip()
     if not _SCTID.fullmatch(value):
-        raise QueryError(f"concept {value[:40]!r} is not a SNOMED CT concept id (6 to 18 digits)")
+        raise QueryError(f"concept {value[:40]!r} is not a SNOMED CT concept id (6 to 18 digits, no leading zero)")
     return value
 
 

@@ -146,8 +146,35 @@ def test_batch_answers_a_file_of_problems_as_the_single_command_does(wh_path, tm
     (["237145004", "--batch", "x.csv"], "--batch takes the concepts and their context from the file"),
     (["--batch", "nope.csv"], "no such file"),
     (["237145004", "--out", "a.csv"], "--out goes with --batch"),
+    (["--batch", "x.csv", "--on", "2024-01-01"], "--batch takes the concepts and their context from the file"),
     ([], "give a CONCEPT"),
 ])
 def test_batch_usage_errors_exit_2_with_one_line(wh_path, tmp_path, args, message):
     result = runner.invoke(APP, ["--warehouse", str(wh_path), "snomed", *args])
     assert result.exit_code == 2 and message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_batch_to_csv_writes_lists_as_text(wh_path, tmp_path):
+    problems = tmp_path / "problems.csv"
+    problems.write_text("problem_id,concept\np1,7248001\np2,237145004\n")
+    out = tmp_path / "answers.csv"
+    result = runner.invoke(APP, ["--warehouse", str(wh_path), "snomed", "--batch", str(problems), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert "episode_of_care" in text and "problems|episode_of_care" in text
+
+
+@pytest.mark.parametrize("content, where", [
+    ("problem_id,concept,sex\np1,237145004,SECRETSEX\n", "row 1, column sex"),
+    ("problem_id,concept,age\np1,237145004,\np2,237145004,-5y\n", "row 2, column age"),
+    ("problem_id,concept,problems\np1,237145004,44054006|SECRETDX\n", "row 1, column problems"),
+    ("problem_id,concept\np1,0237145004\n", "row 1, column concept"),
+    ("problem_id,concept,on_date\np1,237145004,2024-02-30\n", "row 1, column on_date"),
+])
+def test_batch_input_errors_name_row_and_column_never_the_value(wh_path, tmp_path, content, where):
+    problems = tmp_path / "problems.csv"
+    problems.write_text(content)
+    result = runner.invoke(APP, ["--warehouse", str(wh_path), "snomed", "--batch", str(problems)])
+    assert result.exit_code != 0 and where in result.output
+    assert not any(secret in result.output for secret in ("SECRET", "-5y", "0237145004", "2024-02-30"))
+    assert len(result.output.strip().splitlines()) == 1

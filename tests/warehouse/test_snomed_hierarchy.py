@@ -278,3 +278,28 @@ def test_the_nearest_ancestor_walk_stops_at_the_same_depth_in_python_and_sql(sam
         rows = evaluate_batch(con, pa.table({"problem_id": ["a", "b"], "concept": ["500000000", "600000000"]}))
         assert [(r["mapped_via"], r["status"]) for r in rows.to_pylist()] == [("67321002", "mapped"),
                                                                               (None, "no map records")]
+
+
+def test_a_real_map_alone_retires_the_sample_hierarchy(sample, tmp_path):
+    lines = MAP.read_text(encoding="utf-8").splitlines()
+    real = write(tmp_path, "der2_iisssccRefset_ExtendedMapSnapshot_US1000124_20250301.txt",
+                 [lines[0], next(line for line in lines[1:] if "\t67321002\t" in line)])
+    load(sample, "snomed_icd10cm", [real])
+    with sample.connect() as con:
+        assert con.execute("SELECT count(*) FROM snomed_hierarchy").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM snomed_concept_names").fetchone() == (0,)
+        assert SnomedLookup(con).lookup("12067001") == []
+
+
+def test_an_empty_on_date_is_today_and_leading_zeros_are_refused(with_codes):
+    from codesets.errors import QueryError
+
+    with with_codes.connect() as con:
+        rows = evaluate_batch(con, pa.table({"problem_id": ["a", "b"], "concept": ["7248001", "7248001"],
+                                             "on_date": pa.array([None, None], pa.date32())})).to_pylist()
+        today = SnomedLookup(con).lookup("7248001")[0].completions
+        assert [r["completions"] for r in rows] == [today, today]
+        with pytest.raises(QueryError, match="row 1, column concept"):
+            evaluate_batch(con, pa.table({"problem_id": ["a"], "concept": ["012067001"]}))
+        with pytest.raises(QueryError, match="no leading zero"):
+            SnomedLookup(con).lookup("012067001")

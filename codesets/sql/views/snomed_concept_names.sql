@@ -5,7 +5,7 @@
 --   description file (part description). Each description's state in force is its latest
 --   effectiveTime across every serving release (RF2's rule); of a concept's active fully specified
 --   names (typeId 900000000000003001) the latest state is taken, then the smallest id. The bundled
---   sample's descriptions stop serving once a real description file is loaded.
+--   sample's descriptions stop serving once any real file of the source is loaded.
 -- Example: SELECT concept_id, term FROM snomed_concept_names WHERE concept_id IN ('67321002', '12067001');
 -- Columns:
 --   concept_id: the concept
@@ -23,7 +23,8 @@ WITH serving AS (
     WHERE source = 'snomed_icd10cm' AND part = 'description'
 ),
 real_loaded AS (
-    SELECT COUNT(*) AS parts FROM serving WHERE NOT is_sample
+    -- any real part of the source, a map alone too: a real map is never read through the sample's hierarchy
+    SELECT COUNT(*) AS parts FROM release_parts WHERE source = 'snomed_icd10cm' AND NOT is_sample
 ),
 states AS (
     SELECT d.*, s.effective_from AS release_effective_from, s.is_sample

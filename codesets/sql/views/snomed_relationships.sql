@@ -5,7 +5,8 @@
 --   relationship files (parts relationship, the inferred file, and stated_relationship). As for the
 --   map, RF2's rule: a relationship's state is the one with the latest effectiveTime across every
 --   serving release and part, and an inactive latest state removes it. The bundled sample's
---   relationships stop serving once a real relationship file is loaded.
+--   relationships stop serving once any real file of the
+--   source is loaded (a real map is not read through a hand-made hierarchy).
 -- Example: SELECT source_concept, type_id, destination_concept FROM snomed_relationships WHERE source_concept = '782866008' ORDER BY type_id;
 -- Columns:
 --   relationship_id: the RF2 relationship id
@@ -28,7 +29,8 @@ WITH serving AS (
     WHERE source = 'snomed_icd10cm' AND part IN ('relationship', 'stated_relationship')
 ),
 real_loaded AS (
-    SELECT COUNT(*) AS parts FROM serving WHERE NOT is_sample
+    -- any real part of the source, a map alone too: a real map is never read through the sample's hierarchy
+    SELECT COUNT(*) AS parts FROM release_parts WHERE source = 'snomed_icd10cm' AND NOT is_sample
 ),
 states AS (
     SELECT r.*, s.effective_from AS release_effective_from, s.is_sample
