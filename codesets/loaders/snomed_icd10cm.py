@@ -146,6 +146,7 @@ class SnomedIcd10cmLoader:
             "layout VARCHAR)"
         )
         con.executemany("INSERT INTO snomed_files VALUES (?, ?, ?, ?)", described)
+        con.execute("CREATE OR REPLACE TEMP VIEW snomed_lines AS " + sqlfiles.query("snomed_lines"))
         con.execute("CREATE OR REPLACE TEMP TABLE snomed_rows AS " + sqlfiles.query("snomed_rows"))
         con.execute("CREATE OR REPLACE TEMP TABLE snomed_concept_rows AS " + sqlfiles.query("snomed_concept_rows"))
         _judge_rules(con)

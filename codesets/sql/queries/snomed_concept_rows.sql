@@ -1,38 +1,17 @@
 -- snomed_concept_rows: lines of SNOMED CT RF2 relationship and description files cut into their fields and typed.
--- Input: snomed_raw(file_no, line_no, raw), every line as read (UTF-8, checked by
---   codesets.loaders._lines before; NULL for an empty line); snomed_files(file_no, source_file, part, layout), where
---   layout 'relationship' is an RF2 relationship file (10 fields: id, effectiveTime, active,
---   moduleId, sourceId, destinationId, relationshipGroup, typeId, characteristicTypeId,
---   modifierId) and 'description' an RF2 description file (9 fields: id, effectiveTime, active,
+-- Input: the view snomed_lines (snomed_lines.sql), of which layout 'relationship' (an RF2
+--   relationship file, 10 fields: id, effectiveTime, active, moduleId, sourceId, destinationId,
+--   relationshipGroup, typeId, characteristicTypeId, modifierId) and 'description' (an RF2 description file, 9 fields: id, effectiveTime, active,
 --   moduleId, conceptId, languageCode, typeId, term, caseSignificanceId). Map files (layouts
 --   rf2 and tsv) are snomed_rows.sql's.
 -- Output: one row per input line of those files; kind 'header', 'blank', 'relationship' or
--- 'description'. Split on tabs, never by a CSV reader (a term may hold a quote character).
-WITH lines AS (
-    SELECT
-        r.file_no,
-        f.source_file,
-        f.part,
-        f.layout,
-        r.line_no,
-        r.raw,
-        CASE
-            WHEN r.line_no = 1 THEN 'header'
-            WHEN r.raw IS NULL OR NOT regexp_matches(r.raw, '[^ \t]') THEN 'blank'
-            ELSE f.layout
-        END AS kind,
-        CASE f.layout WHEN 'relationship' THEN 10 ELSE 9 END AS expected_fields,
-        string_split(r.raw, chr(9)) AS fields
-    FROM snomed_raw AS r
-    INNER JOIN snomed_files AS f ON f.file_no = r.file_no
-    WHERE f.layout IN ('relationship', 'description')
-),
-named AS (
+-- 'description'. A term may hold a quote character, which is text.
+WITH named AS (
     SELECT
         * EXCLUDE (fields),
-        CASE WHEN kind IN ('relationship', 'description') THEN len(fields) END AS field_count,
-        CASE WHEN kind IN ('relationship', 'description') AND len(fields) = expected_fields THEN fields END AS cells
-    FROM lines
+        CASE WHEN kind IN ('relationship', 'description') AND field_count = expected_fields THEN fields END AS cells
+    FROM snomed_lines
+    WHERE layout IN ('relationship', 'description')
 ),
 typed AS (
     SELECT

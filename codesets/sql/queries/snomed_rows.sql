@@ -1,42 +1,22 @@
 -- snomed_rows: lines of SNOMED CT to ICD-10-CM map files cut into their fields and typed.
--- Input: snomed_raw(file_no, line_no, raw), every line as read (UTF-8, checked by
---   codesets.loaders._lines before; NULL for an empty line); snomed_files(file_no, source_file, part, layout) with
---   each file's layout: 'rf2' (the ExtendedMap reference set, 13 fields) or 'tsv' (the
---   human-readable map, 16 fields: the RF2 fields plus three names).
+-- Input: the view snomed_lines (snomed_lines.sql), of which the map files: layout 'rf2' (the
+--   ExtendedMap reference set, 13 fields) or 'tsv' (the human-readable map, 16 fields: the RF2
+--   fields plus three names).
 -- Output: one row per input line of the map files (relationship and description files are
--- snomed_concept_rows.sql's). Fields are split on tabs here, never by a CSV reader: rule
--- and advice text may hold quote characters that are text, not quoting. Names in the TSV are
+-- snomed_concept_rows.sql's). Rule and advice text may hold quote characters that are text,
+-- not quoting. Names in the TSV are
 -- read, not published.
-WITH lines AS (
-    SELECT
-        r.file_no,
-        f.source_file,
-        f.part,
-        f.layout,
-        r.line_no,
-        r.raw,
-        CASE
-            WHEN r.line_no = 1 THEN 'header'
-            WHEN r.raw IS NULL OR NOT regexp_matches(r.raw, '[^ \t]') THEN 'blank'
-            ELSE 'record'
-        END AS kind,
-        CASE WHEN f.layout = 'tsv' THEN 16 ELSE 13 END AS expected_fields,
-        string_split(r.raw, chr(9)) AS fields
-    FROM snomed_raw AS r
-    INNER JOIN snomed_files AS f ON f.file_no = r.file_no
-    WHERE f.layout IN ('rf2', 'tsv')
-),
-cut AS (
+WITH cut AS (
     SELECT
         * EXCLUDE (fields),
-        CASE WHEN kind = 'record' THEN len(fields) END AS field_count,
         -- the 13 RF2 fields, in RF2 order, of a record with the right number of fields
         CASE
-            WHEN kind <> 'record' OR len(fields) <> expected_fields THEN NULL
+            WHEN kind <> 'record' OR field_count <> expected_fields THEN NULL
             WHEN layout = 'tsv' THEN list_concat(fields[1:6], fields[8:12], fields[14:15])
             ELSE fields
         END AS cells
-    FROM lines
+    FROM snomed_lines
+    WHERE layout IN ('rf2', 'tsv')
 ),
 named AS (
     SELECT
