@@ -10,7 +10,10 @@ write such engines (see ../shared/specs/ on the context/modifier matrix): read t
 line by line into dictionaries keyed for O(1) lookups, then walk the claim lines claim by claim,
 line by line. The rules and the exact texts are those of docs/scrub-rules.md, checks ``ptp``
 and ``mue``; input checking is out of scope (clean input is assumed) except that a line
-breaking an input rule takes no part in the checks, as the rules say.
+breaking an input rule takes no part in the checks, as the rules say: the same bounds as the
+SQL (line_number 1 to 2,147,483,647; units above 0 and at most MAX_UNITS; a real date). The
+twin words no ``input`` finding (the SQL does, naming row and column, never a number or a
+date of service): it only leaves such a line out.
 
 Files, as CMS publishes them (see ../shared/data/PROVENANCE.md):
 
@@ -74,6 +77,8 @@ PTP_NAME = re.compile(r"(ccipra|ccioph)-v(\d+)r(\d+)-f(\d+)\.txt", re.IGNORECASE
 MUE_NAME = re.compile(r"MCR_MUE_([A-Za-z]+)_Eff_(\d{2})-(\d{2})-(\d{4})\.csv", re.IGNORECASE)
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 DIGITS = re.compile(r"\s*\d+\s*")
+MAX_UNITS = 99_999  # the most units one line may bill: codesets.warehouse.claim_input.MAX_UNITS
+MAX_LINE_NUMBER = 2_147_483_647  # line_number is an INTEGER in the SQL
 
 FINDING_COLUMNS = ("claim_id", "line_number", "check", "severity", "code", "related_line_number", "reason",
                    "reference", "suggestion")
@@ -464,10 +469,10 @@ def _text(value) -> str | None:
 
 
 def _line_number(value) -> int | None:
-    if type(value) is int:
-        return value if value >= 1 else None
     if isinstance(value, str) and DIGITS.fullmatch(value):
-        return int(value) if int(value) >= 1 else None
+        value = int(value)
+    if type(value) is int:
+        return value if 1 <= value <= MAX_LINE_NUMBER else None
     return None
 
 
@@ -485,7 +490,7 @@ def _date(value) -> dt.date | None:
 
 
 def _units(value):
-    """Units as int or float, 1 when missing, None when not a number > 0."""
+    """Units as int or float, 1 when missing, None when not a number > 0 and <= MAX_UNITS."""
     if value is None:
         return 1
     if isinstance(value, bool):
@@ -502,7 +507,7 @@ def _units(value):
         value = int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, (int, float)) and math.isfinite(value) and value > 0:
+    if isinstance(value, (int, float)) and math.isfinite(value) and 0 < value <= MAX_UNITS:
         return value
     return None
 
@@ -544,7 +549,10 @@ def _dates(column) -> list:
         epoch, cache = dt.date(1970, 1, 1), {None: None}
         days = column.cast(pa.int32()).to_pylist()
         for d in set(days) - cache.keys():
-            cache[d] = epoch + dt.timedelta(days=d)
+            try:  # DuckDB writes infinity as a day no datetime.date holds: no date
+                cache[d] = epoch + dt.timedelta(days=d)
+            except OverflowError:
+                cache[d] = None
         return [cache[d] for d in days]
     date = _cached(_date)
     return [date(v) for v in column.to_pylist()]
@@ -582,7 +590,7 @@ def valid_lines(claims) -> dict[str, list[tuple]]:
     for claim_id, line_number, date, code, m1, m2, m3, m4, units, setting, member, provider in zip(
             claim_ids, numbers, dates, codes, modifiers_1, modifiers_2, modifiers_3, modifiers_4, units_column,
             settings, members, providers):
-        if type(line_number) is not int or line_number < 1:
+        if type(line_number) is not int or not 1 <= line_number <= MAX_LINE_NUMBER:
             line_number = _line_number(line_number)
         if claim_id is None or line_number is None:
             continue  # no key to report a duplicate by
@@ -598,7 +606,7 @@ def valid_lines(claims) -> dict[str, list[tuple]]:
         code = code_of.get(raw := code, _MISSING)
         if code is _MISSING:
             code = code_of[raw] = _upper_text(raw)
-        if type(units) is not int or units < 1:
+        if type(units) is not int or not 1 <= units <= MAX_UNITS:
             units = _units(units)
         setting = setting_of.get(raw := setting, _MISSING)
         if setting is _MISSING:

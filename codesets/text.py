@@ -4,8 +4,9 @@ keeps any value on one printable line."""
 from __future__ import annotations
 
 
-def escape(value, limit: int = 200) -> str:
-    """``value`` as one printable line of at most ``limit`` characters plus a cut marker.
+def escape(value, limit: int | None = 200) -> str:
+    """``value`` as one printable line of at most ``limit`` characters plus a cut marker
+    (``limit=None``: never cut, e.g. for CSV shown on a terminal).
 
     Query results and refused rows can hold anything; printed raw, an ESC starts a terminal
     control sequence, a CR overwrites the line and a LF breaks a table's alignment. So
@@ -18,9 +19,13 @@ def escape(value, limit: int = 200) -> str:
 
     Values that are not strings go through ``str()`` first.
     """
+    text = value if isinstance(value, str) else str(value)
+    if limit is None:
+        if "\\" not in text and text.isprintable():
+            return text
+        return "".join(map(_escape_char, text))
     if limit < 1:
         raise ValueError(f"limit must be at least 1, not {limit}")
-    text = value if isinstance(value, str) else str(value)
     if len(text) <= limit and "\\" not in text and text.isprintable():
         return text  # the common case: nothing to do
     parts: list[str] = []

@@ -44,8 +44,6 @@ class _Codesets(TyperGroup):
             typer.echo("codesets: interrupted", err=True)
             raise typer.Exit(130) from None
         except Exception as exc:  # a bug of ours: still one line, the traceback on request
-            import os
-
             if type(exc).__module__.split(".")[0] in ("typer", "click"):
                 raise  # typer's own way out: --help, exit codes, usage errors (it vendors click)
             first = (str(exc).strip().splitlines() or [""])[0]
@@ -59,14 +57,44 @@ class _Codesets(TyperGroup):
                     err=True,
                 )
                 raise typer.Exit(WarehouseError.exit_code) from None
-            if os.environ.get("CODESETS_DEBUG"):
+            if _debugging():
                 raise
+            # The exception's text can hold claim data (a value of a row, PHI): name only its
+            # type and where it was raised. CODESETS_DEBUG=1 shows the whole traceback.
             typer.echo(
-                f"codesets: unexpected error ({type(exc).__name__}: {_printable(first)}); this is a bug: "
+                f"codesets: unexpected error ({_where(exc)}); this is a bug: "
                 "run again with CODESETS_DEBUG=1 for the traceback and report it",
                 err=True,
             )
             raise typer.Exit(1) from None
+
+
+def _debugging() -> bool:
+    import os
+
+    return os.environ.get("CODESETS_DEBUG", "").strip() not in ("", "0")
+
+
+def _where(exc: BaseException) -> str:
+    """``OverflowError in pyarrow.lib.to_pylist, from codesets.cli.common._write_table``: the
+    exception's type, the function that raised it and the last of ours on the way, without
+    the exception's text or any value."""
+    name = type(exc).__qualname__
+    module = type(exc).__module__
+    kind = name if module in ("builtins", "__main__") else f"{module}.{name}"
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        frames.append(f"{tb.tb_frame.f_globals.get('__name__', '?')}.{getattr(code, 'co_qualname', code.co_name)}")
+        tb = tb.tb_next
+    if not frames:
+        return kind
+    text = f"{kind} in {frames[-1]}"
+    ours = [f for f in frames if f.startswith("codesets.") and not f.startswith("codesets.cli.app.")]
+    if ours and ours[-1] != frames[-1]:
+        text += f", from {ours[-1]}"
+    return _printable(text)
 
 
 def _printable(text: str) -> str:

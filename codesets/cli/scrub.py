@@ -38,11 +38,12 @@ def scrub(
     from codesets.warehouse import scrub as scrubbing
 
     names = scrubbing.check_names(checks)  # usage errors before any file is read
+    wh = warehouse(ctx)
     if out is not None:
-        scrubbing.check_out(out, claims)
-    result = scrubbing.scrub(warehouse(ctx), claims, names)
+        scrubbing.check_out(out, claims, wh)  # not into the warehouse's own folders
+    result = scrubbing.scrub(wh, claims, names)
     if out is not None:
-        scrubbing.write_findings(result.findings, out)
+        scrubbing.write_findings(result.findings, out, wh)
     else:
         render(result.findings, fmt)
     say(result.summary() + (f"; written to {out}" if out is not None else ""), err=True)

@@ -79,13 +79,15 @@ def _batch(ctx, path: str, out: Optional[str], fmt: Format, columns) -> None:
     from codesets.warehouse import scrub
     from codesets.warehouse.snomed_batch import evaluate_file
 
+    wh = warehouse(ctx)
     if out is not None:
-        scrub.check_out(out, path)  # the one writer of result files: Parquet or CSV, whole or not at all
-    table = evaluate_file(warehouse(ctx), path)
+        # the one writer of result files: Parquet or CSV, whole or not at all; never into the warehouse
+        scrub.check_out(out, path, wh)
+    table = evaluate_file(wh, path)
     if out is not None:
         if not out.lower().endswith(".parquet"):
             table = _lists_as_text(table)  # CSV has no lists
-        scrub.write_findings(table, out)
+        scrub.write_findings(table, out, wh)
         say(f"snomed: {table.num_rows:,} answer rows written to {out}", err=True)
         return
     if fmt not in (Format.json, Format.ndjson):

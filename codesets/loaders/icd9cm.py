@@ -11,7 +11,9 @@ CMS32_DESC_SHORT_SG.txt (procedures, "surgical"). Each line is one code and its 
 
 The files are Latin-1 (the long diagnosis titles hold ``Friedländer`` and ``Ménière`` as
 single bytes 0xE4, 0xE9, 0xE8; stored as UTF-8 like every text in the warehouse), with LF line
-endings as shipped (CRLF reads the same), no header, codes undotted.
+endings as shipped (CRLF reads the same), no header, codes undotted. A copy saved as UTF-8 (an
+editor's or a spreadsheet's "Save as") would read as Latin-1 as mojibake (``FriedlÃ¤nder``):
+a file whose bytes are valid UTF-8 and not all ASCII is read as UTF-8 and noted.
 
 A release is one version, ``v32`` from ``CMS32_...``, in two parts: ``diagnoses`` (code system
 ``icd9cm``) and ``procedures`` (``icd9pcs``). A part is made of its long and short title file,
@@ -113,7 +115,8 @@ class Icd9cmLoader:
                 )
             for path in paths:
                 entries.append(_File(len(entries), path.name, part))
-                files.append(_lines.inspect(path))
+                # every line ends with LF, the last too: a last title without it is a file cut short
+                files.append(_lines.inspect(path, encoding=_lines.text_encoding(path), ended=True))
         _lines.stage(con, "icd9_raw", files)
         lengths = dict(con.execute(sqlfiles.query("icd9cm_title_lengths")).fetchall())
         roles = {}  # file_no -> (role, decided_by)
@@ -121,10 +124,11 @@ class Icd9cmLoader:
             roles.update(_roles([e for e in entries if e.part == part], lengths))
         con.execute(
             "CREATE OR REPLACE TEMP TABLE icd9_files (file_no USMALLINT, source_file VARCHAR, part VARCHAR, "
-            "code_system VARCHAR, width UTINYINT, role VARCHAR, decided_by VARCHAR)"
+            "code_system VARCHAR, width UTINYINT, role VARCHAR, decided_by VARCHAR, encoding VARCHAR)"
         )
-        con.executemany("INSERT INTO icd9_files VALUES (?, ?, ?, ?, ?, ?, ?)", [
-            (e.file_no, e.name, e.part, SYSTEMS[e.part], WIDTHS[e.part], *roles[e.file_no]) for e in entries
+        con.executemany("INSERT INTO icd9_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
+            (e.file_no, e.name, e.part, SYSTEMS[e.part], WIDTHS[e.part], *roles[e.file_no], item.encoding)
+            for e, item in zip(entries, files)
         ])
         for system in SYSTEMS.values():
             con.execute(f"SET VARIABLE icd9_pattern_{system} = ?", [codes.PATTERNS[system].pattern])
@@ -153,9 +157,14 @@ class Icd9cmLoader:
     def notes(self, con) -> list[str]:
         """How the long file of each pair was told from the short one, when the content alone could not."""
         found = []
-        for name, part, role, decided_by in con.execute(
-            "SELECT source_file, part, role, decided_by FROM icd9_files ORDER BY file_no"
+        for name, part, role, decided_by, encoding in con.execute(
+            "SELECT source_file, part, role, decided_by, encoding FROM icd9_files ORDER BY file_no"
         ).fetchall():
+            if encoding == "utf-8":
+                found.append(
+                    f"{name}: read as UTF-8 (its bytes are UTF-8; CMS published the titles as Latin-1, so this "
+                    "copy was saved again as UTF-8)"
+                )
             if decided_by == "name":
                 found.append(
                     f"{name}: read as the {role} {part} titles from its name (its titles are as long on average "
@@ -212,7 +221,9 @@ def model():
                          "not an ICD-9-CM diagnosis code: 3-5 digits, V and 2-4 digits, or E and 3-4 digits"),
                     Rule("code", "code_system <> 'icd9pcs' OR NOT separator_ok OR code_ok",
                          "not an ICD-9-CM procedure code: 2-4 digits"),
-                    Rule("title", "title IS NULL OR NOT title_control",
+                    # C1 controls too: a UTF-8 file (see text_encoding) may hold them as characters
+                    Rule("title",
+                         f"title IS NULL OR NOT (title_control OR regexp_matches(title, '{_lines.CONTROL}'))",
                          "a control character (tab, escape, ...) in the title"),
                     Rule("code_repeated", "code_repeated IS NULL",
                          "a code appears once in a title file; the value names its other line(s)"),

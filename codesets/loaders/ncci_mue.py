@@ -122,7 +122,7 @@ class NcciMueLoader:
             if head is None:  # claimed a moment ago; the file changed since
                 raise SourceError(f"{shown(paths[0])}: no longer looks like an MUE table; load it again")
             heads.append((len(heads), paths[0].name, part, head.notice_to, head.header_to))
-            files.append(_lines.inspect(paths[0]))
+            files.append(_lines.inspect(paths[0], ended=True))  # CMS ends every record with CRLF
         _lines.stage(con, "mue_raw", files)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE mue_files (file_no USMALLINT, source_file VARCHAR, part VARCHAR, "
@@ -132,7 +132,11 @@ class NcciMueLoader:
         con.execute("CREATE OR REPLACE TEMP TABLE mue_rows AS " + sqlfiles.query("ncci_mue_rows"))
         con.execute(sqlfiles.query("ncci_mue_repeats"))
         con.execute("SET VARIABLE mue_mai_texts = ?", [[MAI_TEXTS[n] for n in sorted(MAI_TEXTS)]])
-        con.execute("CREATE OR REPLACE TEMP VIEW staged AS " + sqlfiles.query("ncci_mue_stage"))
+        # where a data record holds a control character (NUL, ESC, BEL ...): the rule names its column
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW staged AS SELECT *, CASE WHEN kind = 'data' THEN "
+            f"{_lines.control_at('raw')} END AS control_character FROM ({sqlfiles.query('ncci_mue_stage')})"
+        )
         records = dict(con.execute(
             "SELECT file_no, COUNT(*) FILTER (WHERE kind = 'data') FROM mue_rows GROUP BY file_no"
         ).fetchall())
@@ -210,6 +214,10 @@ def model():
                          "a data record has 4 fields: code, MUE value, adjudication indicator, rationale"),
                     Rule("code_repeated", "code_repeated IS NULL",
                          "a code appears once in a table; the value names its other line(s)"),
+                    Rule("control_character", "control_character IS NULL",
+                         "a control character (NUL, ESC, BEL ...) in a record: CMS's MUE tables are text, and a "
+                         "control character reaches a terminal or a claim system through the stored value; "
+                         "the value names the character and its column: fix the line (or get the file again)"),
                     # loaded on purpose and reported
                     Rule("mai_text", "mai IS NULL OR mai_known",
                          f"MUE adjudication indicator text CMS does not write for its digit (read by the digit; "

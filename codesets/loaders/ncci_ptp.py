@@ -88,7 +88,7 @@ class NcciPtpLoader:
         for part, paths in parts.items():
             for path in paths:
                 header = _header(path)
-                info = _lines.inspect(path)
+                info = _lines.inspect(path, ended=True)  # CMS ends every edit with CRLF: else cut short
                 lines = _check_layout(path, info, header)
                 files.append((len(files), path, part, header, lines, info.line_ending))
         con.execute(

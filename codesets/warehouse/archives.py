@@ -4,7 +4,13 @@
 the system temporary directory (``TMPDIR``), outside the warehouse: the cleanup a writer
 runs on PATH/tmp when it takes the lock (``Writer.remove_stale``) cannot reach it while
 the files are still being claimed or read. The folder goes when the load ends, on error
-and Ctrl-C too. Loaders see plain paths whose names are the members' base names, so the
+and Ctrl-C too. A process killed outright (kill -9, the OOM killer, a power cut) cannot
+remove it, so the folder is named ``codesets-unzip-<pid>-<random>`` and holds a lock file
+the process keeps locked (``flock``) for as long as it lives: each Unpacker starting
+removes the folders of that name, with that lock file, whose lock nobody holds. A lock
+dies with its process whatever reuses the pid, so a running load's files are never
+touched, in this process or another, and nothing else in TMPDIR is. Loaders see plain
+paths whose names are the members' base names, so the
 rows of ccipra-v322r0-f1.TXT are traced to that name zipped or not, and the same bytes
 loaded either way are one part.
 
@@ -25,6 +31,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
+import os
+import re
 import shutil
 import stat
 import struct
@@ -48,6 +57,9 @@ _UTF8_NAME = 0x800  # general purpose flag bit 11: the name is UTF-8
 _ENCRYPTED = 0x1
 _MSDOS_FOLDER = 0x10
 _UNZIP_YOURSELF = "unzip it yourself (check where its files go) and give the files, or download it again from CMS"
+_FOLDER_PREFIX = "codesets-unzip-"
+_FOLDER_NAME = re.compile(r"codesets-unzip-[0-9]+-[a-z0-9_]+")  # what _new_folder's mkdtemp names
+_LOCK_NAME = "codesets-unzip.lock"  # locked by the process unpacking into the folder while it lives
 
 
 @dataclass(frozen=True)
@@ -69,16 +81,21 @@ class Unpacker:
 
     def __init__(self) -> None:
         self._folder: Path | None = None
+        self._lock: int | None = None  # the descriptor holding the folder's lock
         self._members: dict[Path, Member] = {}
         self.skipped: list[tuple[Path, str, str]] = []  # (archive, member name, why)
 
     def __enter__(self) -> Unpacker:
+        remove_abandoned()
         return self
 
     def __exit__(self, *exc) -> None:
         if self._folder is not None:
-            shutil.rmtree(self._folder, ignore_errors=True)
+            shutil.rmtree(self._folder, ignore_errors=True)  # the lock is held until the folder is gone
             self._folder = None
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
 
     def member(self, path: Path) -> Member | None:
         """The member ``path`` was extracted from, or None for a file given as it is."""
@@ -144,10 +161,80 @@ class Unpacker:
     def _private_folder(self) -> Path:
         if self._folder is None:
             try:
-                self._folder = Path(tempfile.mkdtemp(prefix="codesets-unzip-"))
+                self._folder, self._lock = _new_folder()
             except OSError as exc:
-                raise _write_failure(Path(tempfile.gettempdir()), exc) from None
+                raise _write_failure(Path(tempfile.gettempdir()) / _FOLDER_PREFIX, exc) from None  # names TMPDIR
         return self._folder
+
+
+def _new_folder() -> tuple[Path, int | None]:
+    """A private folder in TMPDIR and the open descriptor of its lock file, locked.
+
+    The lock file is created and locked under another name, then renamed: a folder shows
+    the lock file's name only once its lock is held, so no Unpacker starting meanwhile can
+    take the folder for abandoned. Where the file system has no locks, the folder has no
+    lock file (and no descriptor): never removed by another process, as before locks.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-"))
+    claiming = folder / ".claiming"
+    fd = None
+    try:
+        fd = os.open(claiming, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a file just made: nobody else can hold it
+        except OSError:  # no locks on this file system (ENOLCK, EOPNOTSUPP): unpack all the same
+            os.close(fd)
+            fd = None
+            claiming.unlink()
+            return folder, None
+        os.write(fd, f"{os.getpid()}\n".encode())  # for a person looking, not for the check
+        os.rename(claiming, folder / _LOCK_NAME)  # the lock belongs to the open file and stays with it
+    except BaseException:
+        if fd is not None:
+            os.close(fd)
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return folder, fd
+
+
+def remove_abandoned() -> list[Path]:
+    """Remove the private folders in TMPDIR of unpacking processes that died; the folders removed.
+
+    A folder goes only when its name is one ``_new_folder`` gives, it is a folder (not a
+    link) owned by this user, and it holds a regular lock file nobody has locked. A process
+    holds its lock until it ends, however it ends, so a running load's folder (this
+    process's too: a lock taken through another open file conflicts) stays. Never fails:
+    whatever cannot be checked stays.
+    """
+    removed = []
+    try:
+        with os.scandir(tempfile.gettempdir()) as found:
+            entries = list(found)
+    except OSError:
+        return removed
+    for entry in entries:
+        if not _FOLDER_NAME.fullmatch(entry.name):
+            continue
+        try:
+            if not entry.is_dir(follow_symlinks=False) or entry.stat(follow_symlinks=False).st_uid != os.getuid():
+                continue
+            # O_NONBLOCK: a pipe put there under the name must not hang the open
+            fd = os.open(os.path.join(entry.path, _LOCK_NAME),
+                         os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:
+            continue  # not a folder of ours, or one still being made
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # held: its process is alive (or the lock cannot be checked here)
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(Path(entry.path))
+        finally:
+            os.close(fd)
+    return removed
 
 
 def is_archive(path: Path) -> bool:

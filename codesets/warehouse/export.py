@@ -85,7 +85,8 @@ def export_parquet(warehouse, directory: str | os.PathLike) -> ExportResult:
 
     ``warehouse`` needs one method, ``connect(extra_directories=...)``, returning a read-only
     DuckDB connection that may write only into those directories.
-    Raises ConfigError, before writing anything, when DIRECTORY cannot be used.
+    Raises ConfigError, before writing anything, when DIRECTORY cannot be used, and
+    SystemFailure when the system refuses (a read-only folder, a full disk).
     """
     target = export_folder.target(directory)
     home = getattr(warehouse, "path", None)
@@ -94,10 +95,17 @@ def export_parquet(warehouse, directory: str | os.PathLike) -> ExportResult:
             f"cannot export to {target}: it is inside the warehouse {home}, whose files codesets manages "
             "(and removes); choose a folder outside it"
         )
-    export_folder.restore_aside(target)
-    export_folder.check_target(target)
-    export_folder.discard_stale(target)
-    tmp, lock = export_folder.new_temp(target)
+    try:
+        export_folder.restore_aside(target)
+        export_folder.check_target(target)
+        export_folder.discard_stale(target)
+        tmp, lock = export_folder.new_temp(target)
+    except OSError as exc:  # a read-only folder or filesystem, a folder we may not list, ...
+        where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(target) else ""
+        raise SystemFailure(
+            f"cannot export to {target}: {exc.strerror or exc}{where}; choose a folder you can write to. "
+            "Nothing was changed"
+        ) from None
     try:
         relations = _write_relations(warehouse, tmp, target)
         _write_marker(tmp, relations)

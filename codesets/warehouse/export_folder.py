@@ -16,7 +16,7 @@ import secrets
 import shutil
 from pathlib import Path
 
-from codesets.errors import ConfigError
+from codesets.errors import ConfigError, SystemFailure
 from codesets.warehouse.storage import fsync
 
 MARKER = ".codesets-export.json"
@@ -40,8 +40,10 @@ def target(directory) -> Path:
             f"create it (mkdir -p {parent}) or choose another folder"
         )
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise ConfigError(
-            f"cannot export to {target}: no permission to create folders in {parent}; "
+        # The system refuses (a read-only folder or filesystem): exit 74 as the README says,
+        # not a usage error. The export is written beside DIR, so DIR's parent is what counts.
+        raise SystemFailure(
+            f"cannot export to {target}: {parent} is read-only (no permission to create folders in it); "
             "choose a folder you can write to"
         )
     return target

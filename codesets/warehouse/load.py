@@ -39,13 +39,16 @@ def load(
     effective_from: date | None = None,
     *,
     sample: bool = False,
+    allow_empty: bool = False,
 ) -> LoadResult:
     """Load ``files`` of ``source`` as parts of one release and publish what is new.
 
     Bytes already published are a no-op (status 'unchanged'). Rows failing the loader's
     checks raise LoadRejected with every failing row; nothing is published and a rejects
     CSV is written under PATH/rejects/. ``sample`` marks the bundled sample release, which
-    never answers for a date once a real release of the same part is loaded.
+    never answers for a date once a real release of the same part is loaded. A file without a
+    data row (a header alone, as a cut or failed export leaves it) is refused unless
+    ``allow_empty``: published, it would end every row of the part it follows.
 
     A zip archive among ``files`` counts as the members the loader claims (see
     codesets.warehouse.archives); the others are noted, and the loader sees plain files.
@@ -54,13 +57,14 @@ def load(
     loader = loaders.get(source)
     with archives.Unpacker() as unpacker, unpacker.naming_members():
         paths, notes = archives.read_given(unpacker, _existing(files), loader)
-        result = _load(warehouse, source, loader, paths, release_id, effective_from, sample, started)
+        result = _load(warehouse, source, loader, paths, release_id, effective_from, sample, started,
+                       allow_empty=allow_empty)
     result.notes[:0] = notes
     return result
 
 
 def _load(warehouse: Warehouse, source: str, loader, paths: list[Path], release_id: str | None,
-          effective_from: date | None, sample: bool, started: float) -> LoadResult:
+          effective_from: date | None, sample: bool, started: float, *, allow_empty: bool = False) -> LoadResult:
     claims = {path: _claim(loader, path) for path in paths}
     release = release_id if release_id is not None else _release_of(paths, claims)
     if not NAME.fullmatch(release):
@@ -79,7 +83,6 @@ def _load(warehouse: Warehouse, source: str, loader, paths: list[Path], release_
         if not new_parts:
             result.seconds = time.perf_counter() - started
             return result
-        written: dict = {}
         part_rows: dict[str, int] = {}
         con = _scratch(warehouse)
         # pandera takes half a second to import: let it while DuckDB reads the files
@@ -88,6 +91,7 @@ def _load(warehouse: Warehouse, source: str, loader, paths: list[Path], release_
         pool.shutdown(wait=False)  # the one task runs on; the pool takes no other
         try:
             staged = loader.stage(con, {part: parts[part] for part in new_parts})
+            _refuse_empty(staged, {path.name: path for path in paths}, allow_empty)
             outcome = checks.run(con, "staged", model.result())
             if outcome.failures:
                 raise _rejected(con, warehouse, source, release, outcome.failures)
@@ -100,11 +104,9 @@ def _load(warehouse: Warehouse, source: str, loader, paths: list[Path], release_
             ]
             writer.publish(everything + new_rows)
         except BaseException as exc:
-            if writer.published is None:  # written but never published: nothing names them
-                for files in written.values():
-                    for data_file in files:
-                        (warehouse.path / data_file.path).unlink(missing_ok=True)
-            failure = storage.os_failure(exc)
+            # the writer removes the data files it created (leaving the unpublished load no trace);
+            # ``written`` is not the list to delete: a cumulative part lists its base release's files
+            failure = storage.os_failure(exc, warehouse.scratch)
             if failure is not None:
                 raise failure from None
             raise
@@ -129,6 +131,21 @@ def _load(warehouse: Warehouse, source: str, loader, paths: list[Path], release_
             result.notes.extend(_shrunk(part_result))
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _refuse_empty(staged: list[StagedFile], paths: dict[str, Path], allow_empty: bool) -> None:
+    """Refuse a file that staged no data row: a header alone (a cut download, an export that failed)
+    would publish as a whole release with no rows, and every row of the release before it would
+    end, silently (a code limited to 1 unit would pass with 5). ``allow_empty`` lets it through."""
+    empty = [info for info in staged if info.rows == 0]
+    if not empty or allow_empty:
+        return
+    names = "; ".join(f"{shown(paths.get(info.name, info.name))} (part {info.part})" for info in empty)
+    raise SourceError(
+        f"{names}: no data rows, only what comes before them (a header, a notice) or nothing at all; "
+        "published, an empty part would end every row of the release before it. Is the file whole? "
+        "Get it again, or pass --allow-empty if the file is meant to be empty; nothing was loaded"
+    )
 
 
 def drop(warehouse: Warehouse, source: str, release_id: str) -> int:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from codesets import loaders
-from codesets.errors import CodesetsError, UsageError
+from codesets.errors import CodesetsError, SystemFailure, UsageError
 from codesets.text import shown
 from codesets.warehouse import archives, catalog
 from codesets.warehouse.catalog import LoadResult
@@ -27,12 +30,15 @@ class RefreshReport:
         return not self.failures
 
 
-def refresh(warehouse: Warehouse, directory: str | Path | None = None, sample: bool = False) -> RefreshReport:
+def refresh(warehouse: Warehouse, directory: str | Path | None = None, sample: bool = False, *,
+            allow_empty: bool = False) -> RefreshReport:
     """Load every release found; parts already loaded byte for byte are reported unchanged.
 
     Each release is published atomically on its own; one that fails leaves the others loaded
-    and the warehouse as it was before that release.
+    and the warehouse as it was before that release. A file without a data row fails its
+    release unless ``allow_empty`` (see codesets.warehouse.load.load).
     """
+    warehouse.refuse_foreign()  # one refusal for the folder, not one per release
     report = RefreshReport()
     with archives.Unpacker() as unpacker:  # members of the zips found, kept until every release is loaded
         if sample:
@@ -40,19 +46,20 @@ def refresh(warehouse: Warehouse, directory: str | Path | None = None, sample: b
                 bundled = loader.sample()
                 if bundled is not None:
                     _load_one(report, warehouse, unpacker, source, list(bundled.files), bundled.release_id,
-                              bundled.effective_from, sample=True)
+                              bundled.effective_from, sample=True, allow_empty=allow_empty)
         if directory is not None:
             groups = _discover(Path(directory), report, unpacker)
             for (source, release), files in sorted(groups.items(), key=_release_order):
-                _load_one(report, warehouse, unpacker, source, files, release, None)
+                _load_one(report, warehouse, unpacker, source, files, release, None, allow_empty=allow_empty)
     return report
 
 
-def _load_one(report, warehouse, unpacker, source, files, release, effective_from, sample=False) -> None:
+def _load_one(report, warehouse, unpacker, source, files, release, effective_from, sample=False,
+              allow_empty=False) -> None:
     try:
         with unpacker.naming_members():
             files = _one_per_name(report, unpacker, files)
-            result = load(warehouse, source, files, release, effective_from, sample=sample)
+            result = load(warehouse, source, files, release, effective_from, sample=sample, allow_empty=allow_empty)
     except CodesetsError as exc:
         report.failures.append((f"{source} {release}", exc))
         return
@@ -139,7 +146,10 @@ def _discover(directory: Path, report: RefreshReport, unpacker: archives.Unpacke
 
 def _files(directory: Path, report: RefreshReport, unpacker: archives.Unpacker) -> Iterator[Path]:
     """The files under ``directory`` in name order, each zip replaced by its members."""
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+    for path, why in _walk(directory):
+        if why is not None:
+            report.skipped.append((path, why))
+            continue
         try:
             str(path).encode("utf-8")
         except UnicodeEncodeError:
@@ -158,6 +168,73 @@ def _files(directory: Path, report: RefreshReport, unpacker: archives.Unpacker) 
         if not members and not any(archive == path for archive, _name, _why in unpacker.skipped):
             report.skipped.append((path, "an empty zip archive"))
         yield from (m.path for m in members)
+
+
+def _walk(directory: Path) -> list[tuple[Path, str | None]]:
+    """Every entry under ``directory`` in name order: (a regular file, None), or (anything else, why it is skipped).
+
+    Nothing is opened before it is known to be a regular file: opening a named pipe waits
+    for a writer, and a device may never end. Links are followed, to files and folders
+    alike, wherever they point, as users link the files they downloaded in; a link to a
+    folder that holds the link is a loop, reported and not followed, and a folder reached
+    by two ways is read once.
+    """
+    top = directory.stat()
+    found: list[tuple[Path, str | None]] = []
+    seen: dict[tuple[int, int], Path] = {(top.st_dev, top.st_ino): directory}
+    stack = [(directory, frozenset(seen))]  # a folder and the folders holding it: no recursion limit
+    while stack:
+        folder, holders = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                names = sorted(entry.name for entry in entries)
+        except OSError as exc:
+            if folder == directory:
+                raise SystemFailure(f"cannot read the folder {shown(directory)}: {exc.strerror or exc}") from None
+            found.append((folder, f"cannot read the folder ({exc.strerror or exc})"))
+            continue
+        inner = []
+        for name in names:
+            path = folder / name
+            try:
+                info = os.stat(path)  # through links; never opens what it looks at
+            except OSError as exc:
+                found.append((path, _unreachable(path, exc)))
+                continue
+            if stat.S_ISREG(info.st_mode):
+                found.append((path, None))
+            elif not stat.S_ISDIR(info.st_mode):
+                found.append((path, _not_a_file(path, info.st_mode)))
+            elif (key := (info.st_dev, info.st_ino)) in holders:
+                found.append((path, "a symbolic link loop (a link to a folder that holds it); not followed"))
+            elif key in seen:
+                found.append((path, f"the same folder as {shown(seen[key])}, read once"))
+            else:
+                seen[key] = path
+                inner.append((path, holders | {key}))
+        stack += reversed(inner)  # depth first, in name order
+    return sorted(found, key=lambda item: item[0])
+
+
+def _unreachable(path: Path, exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "a symbolic link loop; not followed"
+    if exc.errno == errno.ENOENT and path.is_symlink():
+        return "a broken symbolic link (what it names does not exist)"
+    return f"cannot read it ({exc.strerror or exc})"
+
+
+def _not_a_file(path: Path, mode: int) -> str:
+    """Why a named pipe, a device or a socket is skipped; none is opened."""
+    if stat.S_ISFIFO(mode):
+        kind = "a named pipe (FIFO)"
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        kind = "a device"
+    elif stat.S_ISSOCK(mode):
+        kind = "a socket"
+    else:
+        kind = "a special file"
+    return f"{'a symbolic link to ' if path.is_symlink() else ''}{kind}, not a regular file; not opened"
 
 
 def _release_order(item):

@@ -12,8 +12,11 @@ Two fences, because neither holds alone:
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import queue
+import re
 import threading
 import time
 
@@ -30,8 +33,31 @@ _TICK = 0.1  # seconds between looks at Ctrl-C and the deadline while a query ru
 _HINTS = {
     "PermissionException": " (codesets sql reads only the warehouse's own files)",
     "CatalogException": " (list the views: SELECT view_name, comment FROM duckdb_views() WHERE NOT internal)",
-    "OutOfMemoryException": " (narrow the query with WHERE or LIMIT; codesets sql does not spill to disk)",
 }
+
+# The memory a user's query may use. DuckDB's own default is 80% of the machine's memory, and
+# `codesets sql` does not spill to disk, so one careless join grew a process to 20 GB before
+# DuckDB said it was out of memory, the rest of the machine starved meanwhile. The default is
+# a quarter of physical memory (or of a container's limit), at most 4 GB. Why: the sandbox
+# streams results batch by batch (1.9 million rows go out as JSON in about 220 MB, README),
+# so DuckDB needs memory only for what a query holds at once, its joins, sorts and groups
+# over a warehouse of a few million rows per view; past 4 GB that is nearly always a runaway
+# join, better stopped early with a message than met by the kernel's OOM killer. A quarter
+# leaves a small machine room for the Python side (the table format holds every row it
+# prints) and for everything else running there; a fixed 4 GB would be all of a 4 GB
+# laptop. A query that truly needs more asks for it: `codesets sql --memory-limit 8GB` (or
+# CODESETS_SQL_MEMORY_LIMIT=8GB); in Python, ``with sandbox.memory_limit("8GB"):`` around
+# the connect.
+MEMORY_CAP = 4 * 1024**3
+MEMORY_FLAG = "--memory-limit"
+MEMORY_ENV = "CODESETS_SQL_MEMORY_LIMIT"  # belongs in codesets.config, beside CODESETS_WAREHOUSE
+_MEMORY = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)\s*", re.IGNORECASE)
+_UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4,
+          "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
+_UNIT_NAMES = {"b": "B", "kb": "KB", "mb": "MB", "gb": "GB", "tb": "TB",
+               "kib": "KiB", "mib": "MiB", "gib": "GiB", "tib": "TiB"}
+_MIN_MEMORY = 1024**2  # DuckDB needs some blocks to run anything at all
+_memory_limit: contextvars.ContextVar[str | None] = contextvars.ContextVar("codesets_memory_limit", default=None)
 
 
 def check_statement(sql: str) -> str:
@@ -52,13 +78,76 @@ def check_statement(sql: str) -> str:
     return statements[0].query
 
 
+def parse_memory_limit(text: str) -> str:
+    """``"8GB"``, ``"512 MiB"``, ``"1.5gb"`` as DuckDB's memory_limit text; else QueryError.
+
+    DuckDB would take more (``-1`` and ``100%`` for no limit at all); codesets takes an amount
+    with a unit, at least 1 MiB, so a mistyped value is refused rather than read as no limit.
+    """
+    match = _MEMORY.fullmatch(str(text))
+    if not match:
+        raise QueryError(
+            f"memory limit {str(text)!r} is not an amount of memory; give a number and a unit, "
+            f"e.g. {MEMORY_FLAG} 8GB (units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)"
+        )
+    number, unit = match[1], match[2].lower()
+    if float(number) * _UNITS[unit] < _MIN_MEMORY:
+        raise QueryError(f"memory limit {str(text)!r} is too small; give at least 1MiB, e.g. {MEMORY_FLAG} 8GB")
+    return f"{number}{_UNIT_NAMES[unit]}"
+
+
+def default_memory_limit() -> str:
+    """A quarter of physical memory (or of a container's limit), at most 4 GB: see MEMORY_CAP."""
+    total = _physical_memory()
+    quarter = MEMORY_CAP if total is None else min(total // 4, MEMORY_CAP)
+    return f"{max(quarter, _MIN_MEMORY) // 1024**2}MiB"
+
+
+def _physical_memory() -> int | None:
+    sizes = []
+    try:
+        sizes.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        pass
+    for limit in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(limit, encoding="ascii") as fh:
+                sizes.append(int(fh.read().strip()))  # "max" (no limit) fails here
+        except (OSError, ValueError):
+            continue
+    sizes = [size for size in sizes if size > 0]
+    return min(sizes) if sizes else None
+
+
+@contextlib.contextmanager
+def memory_limit(limit: str | None = None):
+    """Within the block, connections locked down without spilling use ``limit`` (a
+    ``parse_memory_limit`` text; None: ``default_memory_limit()``) for their queries.
+
+    ``codesets sql`` opens its connection inside one; the limit is a setting, so it has to
+    be in place before ``lock_down`` locks the configuration.
+    """
+    token = _memory_limit.set(parse_memory_limit(limit) if limit is not None else default_memory_limit())
+    try:
+        yield _memory_limit.get()
+    finally:
+        _memory_limit.reset(token)
+
+
+def current_memory_limit() -> str | None:
+    """The limit ``memory_limit`` set for this context, or None outside one."""
+    return _memory_limit.get()
+
+
 def lock_down(con, allowed_directories: list[str], temp_directory: str | None = None) -> None:
     """Confine ``con`` to reading files under ``allowed_directories``, for good.
 
     ``temp_directory`` is where a query too big for memory may spill. None (the default)
     turns spilling off, so a query never writes anywhere: DuckDB would otherwise spill into
     ``<database>.tmp/``, or ``./.tmp/`` under the working directory for an in-memory
-    database, and would add that folder to the allowed ones.
+    database, and would add that folder to the allowed ones. Without spilling, and inside
+    ``memory_limit()``, the connection's memory_limit is set to that block's limit (a
+    connection that spills has had its own limit set by its caller).
     """
     folders = []
     for folder in [*allowed_directories, *([temp_directory] if temp_directory else [])]:
@@ -68,6 +157,9 @@ def lock_down(con, allowed_directories: list[str], temp_directory: str | None = 
         # The trailing separator keeps /wh/data from also admitting /wh/data-evil.
         folders.append(os.path.join(os.path.normpath(folder), ""))
     con.execute("SET temp_directory = ?", [folders[-1] if temp_directory else ""])
+    limit = _memory_limit.get()
+    if limit is not None and not temp_directory:
+        con.execute("SET memory_limit = ?", [limit])  # before the lock below: it is a setting too
     # Order matters: DuckDB refuses to change allowed_directories once external access is off.
     con.execute("SET allowed_directories = ?", [folders])
     con.execute("SET enable_external_access = false")  # also hides Python variables from FROM
@@ -214,6 +306,14 @@ def _translated(exc: BaseException) -> BaseException:
             return WarehouseError(
                 f"a data file of the warehouse cannot be read ({first}); "
                 "`codesets drop` the release it belongs to and load it again"
+            )
+        if isinstance(exc, getattr(duckdb, "OutOfMemoryException", ())):
+            limit = _memory_limit.get()
+            now = f" of {limit}" if limit else ""
+            return QueryError(
+                f"the query needed more memory than its limit{now} (codesets sql does not spill to disk): "
+                f"narrow it with WHERE or LIMIT, or raise the limit: codesets sql {MEMORY_FLAG} 8GB "
+                f"(or {MEMORY_ENV}=8GB)"
             )
         return QueryError(first + _HINTS.get(type(exc).__name__, ""))
     return exc

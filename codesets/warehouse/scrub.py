@@ -20,7 +20,13 @@ folder allowed for reading) and works in sets, never row by row in Python:
 
 Findings hold claim_id and line_number as given, so they join back to the input (and its
 other columns) on those two; a CSV row that could not be read has neither, and its reason
-names its line in the file. Claim values may appear in findings, never in an error message.
+names its line in the file (and the column, where DuckDB says which), never any of its text:
+the row may hold columns the scrub never reads (a name, a date of birth, an SSN). The SQL
+files word every finding and hold every bound (units above 0 and at most MAX_UNITS, which
+scrub_input_parse.sql reads as the variable scrub_max_units; line_number 1 to 2,147,483,647;
+a finite date): a reason quotes a code (claim_id, procedure_code, setting), never a number or
+a date of service (docs/scrub-rules.md, "Values in findings"). Claim values never appear in
+an error message (``without_values``).
 """
 
 from __future__ import annotations
@@ -35,7 +41,13 @@ from pathlib import Path
 from codesets.errors import SourceError, UsageError
 from codesets.text import escape, shown
 from codesets.warehouse import sqlfiles
-from codesets.warehouse.claim_input import MAX_LINE_BYTES, ClaimSource
+from codesets.warehouse.claim_input import (
+    MAX_LINE_BYTES,
+    MAX_UNITS,
+    OPTIONAL,
+    REQUIRED,
+    ClaimSource,
+)
 
 
 def _prepare_validity(con) -> None:
@@ -134,10 +146,14 @@ def scrub(warehouse, claims, checks=DEFAULT_CHECKS) -> Scrub:
     Raises UsageError for an unknown check, a missing file or required columns the input
     lacks entirely, SourceError for a file that cannot be read at all; a bad row is a finding.
     """
+    names = check_names(checks)
+    with ClaimSource.of(claims) as source:  # closing it removes any copy of the claims it made
+        return _scrub(warehouse, source, names)
+
+
+def _scrub(warehouse, source: ClaimSource, names) -> Scrub:
     import duckdb
 
-    names = check_names(checks)
-    source = ClaimSource.of(claims)
     con = warehouse.connect(extra_directories=source.directories)
     try:
         started = time.perf_counter()
@@ -167,8 +183,12 @@ def scrub(warehouse, claims, checks=DEFAULT_CHECKS) -> Scrub:
     return Scrub(findings, lines, checked, names, seconds)
 
 
-def check_out(path, claims=None) -> Path:
-    """Refuse an --out path scrub could not write (before anything is read): UsageError naming the fix."""
+def check_out(path, claims=None, warehouse=None) -> Path:
+    """Refuse an --out path scrub could not write (before anything is read): UsageError naming the fix.
+
+    With ``warehouse``, a path in the warehouse's folder or below it (symbolic links followed)
+    is refused too, as ``codesets export`` refuses it: codesets manages those files.
+    """
     path = Path(path)
     if path.suffix.lower() not in (".parquet", ".csv"):
         raise UsageError(f"--out {shown(path)}: name a .parquet or a .csv file; the suffix picks the format")
@@ -176,18 +196,26 @@ def check_out(path, claims=None) -> Path:
         raise UsageError(f"--out {shown(path)}: the folder {shown(path.absolute().parent)} does not exist")
     if path.is_dir():
         raise UsageError(f"--out {shown(path)} is a folder; name a file in it")
+    home = getattr(warehouse, "path", None)
+    if home is not None:
+        home = Path(os.path.realpath(home))
+        # the folder the file is written in, and the file itself where it is a link
+        for where in (Path(os.path.realpath(path.absolute().parent)), Path(os.path.realpath(path))):
+            if where == home or home in where.parents:
+                raise UsageError(f"--out {shown(path)} is inside the warehouse {shown(home)}, whose files "
+                                 "codesets manages; write the findings to a folder outside it")
     if isinstance(claims, (str, os.PathLike)) and path.exists() and Path(claims).exists() \
             and os.path.samefile(path, claims):
         raise UsageError(f"--out {shown(path)} is the claims file itself; name another file")
     return path
 
 
-def write_findings(findings, path) -> None:
+def write_findings(findings, path, warehouse=None) -> None:
     """Write the findings to ``path``: Parquet or CSV by its suffix, whole or not at all."""
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    path = check_out(path)
+    path = check_out(path, warehouse=warehouse)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         if path.suffix.lower() == ".parquet":
@@ -208,6 +236,7 @@ def _input_stage(con, source: ClaimSource) -> tuple[int, int]:
     file takes two short cuts: keys already in strictly increasing order cannot repeat (no
     grouping of every line), and with no row broken there is no second pass to word findings.
     """
+    con.execute("SET VARIABLE scrub_max_units = $max_units", {"max_units": MAX_UNITS})  # read by the view
     con.execute(f"CREATE TEMP VIEW scrub_parsed AS\n{sqlfiles.query('scrub_input_parse')}")
     con.execute(f"CREATE TEMP TABLE claim_lines AS\n{sqlfiles.query('scrub_input_lines')}")
     broken, out_of_order = con.execute(sqlfiles.query("scrub_input_order")).fetchone()
@@ -226,10 +255,22 @@ def _input_stage(con, source: ClaimSource) -> tuple[int, int]:
     if broken or repeated or unread:  # else no row broke a rule: nothing to word
         con.execute(
             f"INSERT INTO scrub_input_findings BY NAME\n{sqlfiles.query('scrub_input')}",
-            {"header_fields": len(source.header or ()), "max_line_bytes": MAX_LINE_BYTES},
+            {"header_fields": len(source.header or ()), "max_line_bytes": MAX_LINE_BYTES, "max_units": MAX_UNITS,
+             "columns": _claim_columns(source)},
         )
     (lines,) = con.execute("SELECT count(*) FROM claim_lines").fetchone()
     return rows, lines
+
+
+def _claim_columns(source: ClaimSource) -> list[str | None]:
+    """The CSV header by position: a claim-line column's name, None for any other ([] for no CSV).
+
+    scrub_input.sql names the column of an unread row by it; a column it does not know is named
+    by its place alone (its header may say anything)."""
+    if source.kind != "csv":
+        return []
+    return [name if name in REQUIRED or name in OPTIONAL else None
+            for name in (str(n).strip().lower() for n in source.header)]
 
 
 def _check_sql(name: str) -> str:
@@ -261,10 +302,15 @@ def _arrow(result):
 
 
 def without_values(exc: Exception) -> str:
-    """DuckDB's first line with quoted text left out: it may quote a claim value (PHI)."""
+    """DuckDB's first line with quoted text and numbers left out: either may be a claim value (PHI).
+
+    DuckDB quotes text it cannot convert, but not a number ("Type DOUBLE with value 1.2e+19
+    can't be cast"); a name such as INT64 keeps its digits.
+    """
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     first = lines[0] if lines else type(exc).__name__
-    return re.sub(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"", "'…'", first)[:300]
+    first = re.sub(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"", "'…'", first)
+    return re.sub(r"(?<![\w.…])[-+]?[0-9][0-9.,:/eE+-]*", "…", first)[:300]
 
 
 def _ident(name: str) -> str:

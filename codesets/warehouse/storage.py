@@ -2,12 +2,13 @@
 
 A warehouse is a directory:
 
+    PATH/.codesets-warehouse  marker written when the folder becomes a warehouse
     PATH/current.duckdb    symlink to the published generation (open it read-only)
     PATH/generations/      g000001.duckdb, ... : the catalog and the views, a few hundred KB each
     PATH/data/             <table>/<source>/<release_id>/<part>-<stamp>.parquet, never rewritten
     PATH/writer.lock       flock held by the one process publishing
     PATH/rejects/          CSV reports of refused loads
-    PATH/tmp/              scratch of the running load (spill files), emptied by the next writer
+    PATH/tmp/spill/        scratch of the running load (spill files), emptied by the next writer
 
 Publishing a release writes its own Parquet files, then a new generation: a fresh DuckDB
 file holding the catalog rows of every release and the views, where the views ``maps``,
@@ -18,6 +19,11 @@ and the disk holds the data once. The generation is fsynced, renamed into place,
 per connection and keeps that generation (and its files) for the connection's life.
 A failed or killed load leaves only files nothing references; the next writer removes them.
 
+A writer deletes only what codesets writes: a folder that is neither empty nor marked as a
+warehouse is refused before anything is created in it, a failed load removes the data files
+it created itself (never those of the releases its runs reuse), and the cleaning of leftovers
+touches only names of codesets' own patterns, so a file a person put into the folder stays.
+
 Generations are written in DuckDB's storage format of version ``STORAGE_VERSION`` so that
 the DuckDB CLI users install from the package index opens them; the views read the data
 files by absolute path, so they work from any working directory.
@@ -26,9 +32,11 @@ files by absolute path, so they work from any working directory.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import functools
 import os
+import re
 import shutil
 import uuid
 import warnings
@@ -37,7 +45,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from codesets import __version__
-from codesets.errors import ConfigError, NoWarehouse, SystemFailure, WarehouseBusy, WarehouseError
+from codesets.errors import CodesetsError, ConfigError, NoWarehouse, SystemFailure, WarehouseBusy, WarehouseError
 from codesets.text import shown
 
 FORMAT = 2  # 1: one DuckDB file per generation holding all data (codesets 0.1)
@@ -45,6 +53,13 @@ STORAGE_VERSION = "v1.5.0"  # the oldest DuckDB that must open a generation (duc
 KEEP_GENERATIONS = 3  # the newest generations, always kept
 GRACE_SECONDS = 24 * 3600  # a generation superseded less than this long ago is kept too, with its data files
 _TMP_PREFIX = ".tmp-"
+MARKER = ".codesets-warehouse"  # written when a folder becomes a warehouse; cleaning needs it
+# The names a writer gives its files; leftovers are recognised by these and nothing else.
+_STAMP = r"\d{8}T\d{6}-[0-9a-f]{8}"
+_DATA_FILE = re.compile(rf"[A-Za-z0-9._-]+-{_STAMP}\.parquet")
+_TMP_DATA_FILE = re.compile(rf"{re.escape(_TMP_PREFIX)}[A-Za-z0-9._-]+-{_STAMP}\.parquet")
+_TMP_GENERATION = re.compile(rf"{re.escape(_TMP_PREFIX)}\d+-g\d{{6}}\.duckdb(\.wal)?")
+_TMP_LINK = re.compile(rf"{re.escape(_TMP_PREFIX)}link-\d+")
 _BLOCK_SIZE = 16384
 
 
@@ -62,7 +77,8 @@ class Warehouse:
         self.current_link = self.path / "current.duckdb"
         self.lock_file = self.path / "writer.lock"
         self.rejects_dir = self.path / "rejects"
-        self.scratch = self.path / "tmp"
+        self.scratch = self.path / "tmp" / "spill"
+        self.marker = self.path / MARKER
 
     def __repr__(self) -> str:
         return f"Warehouse({str(self.path)!r})"
@@ -132,11 +148,41 @@ class Warehouse:
             "(the data files stay), then load the releases again"
         )
 
+    def is_warehouse(self) -> bool:
+        """Whether the folder was made a warehouse by codesets (marked, or published before the marker)."""
+        if self.marker.is_file():
+            return True
+        return self.current_link.is_symlink() or any(self.generations.glob("g*.duckdb"))
+
+    def refuse_foreign(self) -> None:
+        """Refuse a folder that is not empty and not a warehouse: it is someone else's.
+
+        Everything a writer cleans (PATH/tmp/spill, unlisted data files) is cleaned on the belief
+        that codesets wrote it, so nothing is created in a folder codesets did not make.
+        """
+        if self.path.is_dir() and not self.is_warehouse() and any(self.path.iterdir()):
+            raise ConfigError(
+                f"{shown(self.path)} is not empty and not a codesets warehouse (no {MARKER} in it); nothing was "
+                "changed: point --warehouse (or CODESETS_WAREHOUSE) at a new or empty folder, or at a warehouse"
+            )
+
+    def _claim_folder(self) -> None:
+        """Make the folder a warehouse (new or empty) or check that it is one."""
+        self.refuse_foreign()
+        self.path.mkdir(parents=True, exist_ok=True)
+        if not self.marker.is_file():
+            self.marker.write_text(f"codesets warehouse, format {FORMAT}: codesets cleans what it writes here\n")
+
     @contextlib.contextmanager
     def writer(self) -> Iterator[Writer]:
-        """Hold the one-writer lock for the duration of a load."""
+        """Hold the one-writer lock for the duration of a load.
+
+        Whatever ends the block before the writer publishes (an error, Ctrl-C), the data files
+        this writer created are removed, and only those.
+        """
         self.current()  # refuse a file given as the warehouse before creating anything
         try:
+            self._claim_folder()
             for folder in (self.generations, self.data, self.scratch):
                 folder.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
@@ -155,7 +201,11 @@ class Warehouse:
             os.pwrite(fd, str(os.getpid()).encode(), 0)
             writer = Writer(self)
             writer.remove_stale()
-            yield writer
+            try:
+                yield writer
+            except BaseException:
+                writer.discard_unpublished()
+                raise
         finally:
             os.close(fd)  # closing the descriptor releases the flock
 
@@ -166,16 +216,37 @@ class Writer:
     def __init__(self, warehouse: Warehouse):
         self.warehouse = warehouse
         self.published: Path | None = None  # the generation this writer made current, once it has
+        self.created: list[Path] = []  # every data file this writer began, in order
+
+    def discard_unpublished(self) -> None:
+        """Remove the data files this writer created, unless a generation it published names them.
+
+        Only ``created`` is touched: a cumulative part's catalog row also lists the data files of
+        the release its runs reuse, and those belong to releases already published.
+        """
+        if self.published is not None:
+            return
+        for path in self.created:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+        self.created.clear()
 
     def remove_stale(self) -> None:
-        """Temporary files left by a failed or killed load are garbage; nobody reads them."""
+        """Temporary files left by a failed or killed load are garbage; nobody reads them.
+
+        Only names a writer gives its own files are removed (see _DATA_FILE and friends).
+        """
         wh = self.warehouse
-        for tmp in [*wh.generations.glob(_TMP_PREFIX + "*"), *wh.path.glob(_TMP_PREFIX + "*")]:
-            tmp.unlink(missing_ok=True)
-        for tmp in wh.data.rglob(_TMP_PREFIX + "*"):
+        for tmp in wh.generations.iterdir():
+            if _TMP_GENERATION.fullmatch(tmp.name):
+                tmp.unlink(missing_ok=True)
+        for tmp in wh.path.iterdir():
+            if _TMP_LINK.fullmatch(tmp.name):
+                tmp.unlink(missing_ok=True)
+        for tmp in _own_data_files(wh, _TMP_DATA_FILE):
             tmp.unlink(missing_ok=True)
         shutil.rmtree(wh.scratch, ignore_errors=True)
-        wh.scratch.mkdir(exist_ok=True)
+        wh.scratch.mkdir(parents=True, exist_ok=True)
         self._remove_unreferenced_data()  # a load that failed after writing its files (disk full)
 
     def catalog(self) -> list[dict]:
@@ -217,6 +288,7 @@ class Writer:
         folder.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         final = folder / f"{part}-{stamp}.parquet"
+        self.created.append(final)
         return folder / f"{_TMP_PREFIX}{final.name}", final
 
     def publish(self, catalog_rows: list[dict]) -> Path:
@@ -246,6 +318,10 @@ class Writer:
             con.close()
             tmp.unlink(missing_ok=True)
             Path(str(tmp) + ".wal").unlink(missing_ok=True)
+            if _link_names(wh, final):
+                self.published = final  # failed after the swap (an fsync): published all the same
+            else:
+                final.unlink(missing_ok=True)  # renamed but never current: no reader has it
             raise
         self.published = final
         try:
@@ -296,7 +372,7 @@ class Writer:
         import duckdb
 
         wh = self.warehouse
-        unnamed = {p.resolve() for p in wh.data.rglob("*.parquet")}
+        unnamed = {p.resolve() for p in _own_data_files(wh, _DATA_FILE)}
         for generation in sorted(wh.generations.glob("g*.duckdb"), reverse=True):
             if not unnamed:
                 return
@@ -311,9 +387,31 @@ class Writer:
             unnamed -= {(wh.path / p).resolve() for (p,) in rows}
         for data_file in unnamed:
             data_file.unlink(missing_ok=True)
-        for folder in sorted((p for p in wh.data.rglob("*") if p.is_dir()), reverse=True):
-            with contextlib.suppress(OSError):
-                folder.rmdir()  # only empty ones go
+            folder = data_file.parent
+            while folder != wh.data.resolve() and wh.data.resolve() in folder.parents:
+                try:
+                    folder.rmdir()  # only a folder emptied of our files goes
+                except OSError:
+                    break
+                folder = folder.parent
+
+
+def _own_data_files(wh: Warehouse, pattern: re.Pattern) -> list[Path]:
+    """Files named as a writer names its data files: PATH/data/<table>/<source>/<release>/<name>."""
+    tables = set(shape_columns())
+    found = []
+    for table in tables:
+        for path in (wh.data / table).glob("*/*/*"):
+            if pattern.fullmatch(path.name) and path.is_file() and not path.is_symlink():
+                found.append(path)
+    return found
+
+
+def _link_names(wh: Warehouse, generation: Path) -> bool:
+    try:
+        return wh.current() == generation.resolve()
+    except CodesetsError:
+        return False
 
 
 def table_view_sql(root: Path, table: str, columns: list[tuple[str, str]], files: list[str]) -> str:
@@ -425,14 +523,33 @@ def _check_format(con, path: Path) -> None:
         raise WarehouseError(f"{path} has warehouse format {fmt}; this codesets reads format {FORMAT}: upgrade codesets")
 
 
-def os_failure(exc: Exception) -> SystemFailure | None:
-    """A DuckDB error that is the operating system refusing (disk full, read-only), as ours."""
+def os_failure(exc: BaseException, scratch: Path | None = None) -> SystemFailure | None:
+    """A DuckDB error that is the operating system refusing (disk full, read-only), as ours.
+
+    DuckDB reports a disk too full for its spill files as running out of memory: with
+    ``scratch`` (the folder a load spills to) that is named, with the room left there.
+    """
+    if isinstance(exc, OSError) and exc.errno in _OS_REFUSALS:
+        return SystemFailure(f"{os.strerror(exc.errno)}: {shown(str(exc.filename or ''))[:300]}".rstrip(": "))
+    if scratch is not None and type(exc).__name__ == "OutOfMemoryException":
+        try:
+            free = shutil.disk_usage(scratch).free
+        except OSError:
+            free = None
+        room = f"{free / 2**20:,.0f} MB free there" if free is not None else "its disk cannot be read"
+        return SystemFailure(
+            f"the load ran out of room for its scratch files in {shown(scratch)} ({room}); free some disk "
+            "space on that drive (a large file spills a few times its size there) and load again"
+        )
     text = str(exc)
     for reason in ("No space left on device", "Read-only file system", "Permission denied", "Input/output error",
                    "Disk quota exceeded"):
         if reason in text:
             return SystemFailure(f"{reason}: {_first_line(exc)[:300]}")
     return None
+
+
+_OS_REFUSALS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO, errno.EDQUOT}
 
 
 def _first_line(exc: Exception) -> str:

@@ -384,6 +384,31 @@ def test_lines_breaking_input_rules_take_no_part(tmp_path):
         ptp_row("C5", 2, "22222", 1, "G0001", 0, MUTUAL, PRA1, 8)]
 
 
+def test_the_bounds_of_units_line_number_and_date_are_those_of_the_sql(tmp_path):
+    from codesets.warehouse.claim_input import MAX_UNITS
+
+    assert de.MAX_UNITS == MAX_UNITS == 99_999
+    write_ptp(tmp_path, PRA1, [("11111", "22222", "20240101", "*", 0, MUTUAL)])
+    schema = pa.schema([(f.name, pa.int64() if f.name in ("line_number", "units") else f.type) for f in CLAIM_SCHEMA])
+    table = claims(
+        ("C1", 1, "11111", {"units": 100_000}), ("C1", 2, "22222"),  # above the most one line may bill
+        ("C2", 1, "11111", {"units": 99_999}), ("C2", 2, "22222"),  # the most: checked
+        ("C3", 2_147_483_648, "11111"), ("C3", 2, "22222"),  # no INTEGER
+        ("C4", 2_147_483_647, "11111"), ("C4", 2, "22222"),  # the last INTEGER
+        schema=schema)
+    assert scrub(engine(tmp_path, ptp=[PRA1]), table, checks=("ptp",)) == [
+        ptp_row("C2", 2, "22222", 1, "11111", 0, MUTUAL, PRA1, 7),
+        ptp_row("C4", 2, "22222", 2_147_483_647, "11111", 0, MUTUAL, PRA1, 7)]
+    text = pa.table({"claim_id": ["C1", "C1", "C2", "C2"], "line_number": ["1", "2", "2147483648", "2"],
+                     "date_of_service": ["2026-07-15"] * 4, "procedure_code": ["11111", "22222"] * 2,
+                     "units": ["1e5", "", "1", ""]})
+    assert scrub(engine(tmp_path, ptp=[PRA1]), text, checks=("ptp",)) == []
+    days = [(DOS - dt.date(1970, 1, 1)).days, 2_147_483_647, -2_147_483_647]  # DuckDB's +/-infinity in Parquet
+    infinite = claims(("C1", 1, "11111"), ("C1", 2, "22222"), ("C1", 3, "22222")).set_column(
+        2, "date_of_service", pa.array(days, pa.int32()).cast(pa.date32()))
+    assert scrub(engine(tmp_path, ptp=[PRA1]), infinite, checks=("ptp",)) == []
+
+
 def test_text_columns_as_read_from_csv(tmp_path):
     write_ptp(tmp_path, PRA1, [("11111", "22222", "20240101", "*", 0, MUTUAL)])
     write_mue(tmp_path, MUE_PRA, [("22222", 1, MAI2, "CMS Policy")])

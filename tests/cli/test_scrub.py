@@ -44,7 +44,8 @@ def test_table_output_and_the_summary_on_stderr(wh_path, claims):
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["claim_id", "line_number", "check", "severity", "code", "related_line_number",
                                 "reason", "reference", "suggestion"]
-    assert "units '0' is not above 0" in lines[2] and "date_of_service '07/01/2026'" in lines[3]
+    assert "units is not above 0" in lines[2] and "date_of_service is not written" in lines[3]
+    assert "07/01/2026" not in result.stdout  # a date of service is PHI: never quoted
     assert lines[-1] == "(2 rows)"
     assert result.stderr == SUMMARY + "\n"
 
@@ -56,7 +57,7 @@ def test_machine_formats(wh_path, claims, fmt):
     if fmt == "csv":
         rows = result.stdout.splitlines()
         assert rows[0] == "claim_id,line_number,check,severity,code,related_line_number,reason,reference,suggestion"
-        assert rows[1].startswith("PHI-C1,2,input,error,97110,,units '0' is not above 0,,")
+        assert rows[1].startswith("PHI-C1,2,input,error,97110,,units is not above 0,,")
     else:
         rows = json.loads(result.stdout) if fmt == "json" else [json.loads(x) for x in result.stdout.splitlines()]
         assert [(r["claim_id"], r["line_number"], r["related_line_number"]) for r in rows] == [
@@ -73,8 +74,8 @@ def test_out_writes_the_file_and_prints_only_the_summary(wh_path, claims, tmp_pa
     assert result.stderr == f"{SUMMARY}; written to {out}\n"
     if suffix == ".parquet":
         table = pq.read_table(out)
-        assert table.column("reason").to_pylist() == ["units '0' is not above 0",
-                                                       "date_of_service '07/01/2026' is not written YYYY-MM-DD"]
+        assert table.column("reason").to_pylist() == ["units is not above 0",
+                                                       "date_of_service is not written YYYY-MM-DD"]
     else:
         assert out.read_text().splitlines()[1].startswith('"PHI-C1",2,"input","error","97110",,"units')
 

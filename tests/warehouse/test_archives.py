@@ -167,6 +167,128 @@ def test_the_private_folder_is_outside_the_writers_cleanup_and_gone_after_error_
     assert list(private_temp.iterdir()) == []
 
 
+_STUCK_LOAD = """
+import sys, tempfile, time
+from datetime import date
+from pathlib import Path
+
+tempfile.tempdir = sys.argv[1]
+from codesets.loaders.gems import LOADER
+from codesets.warehouse.load import load
+from codesets.warehouse.storage import Warehouse
+
+def stage(self, con, parts):  # the members are unpacked and being read: say where, then wait to be killed
+    print(next(iter(parts.values()))[0], flush=True)
+    time.sleep(600)
+
+type(LOADER).stage = stage
+load(Warehouse(sys.argv[2]), "gems", [Path(sys.argv[3])], release_id="r1", effective_from=date(2020, 10, 1))
+"""
+
+
+def _stuck_load(tmp_path, private_temp, name):
+    """A `codesets load` of a zip in another process, stopped while it reads the unpacked members."""
+    import select
+    import subprocess
+    import sys
+
+    archive = make_zip(tmp_path / f"{name}.zip", {"sample_I9gem.txt": I9})
+    proc = subprocess.Popen([sys.executable, "-c", _STUCK_LOAD, str(private_temp), str(tmp_path / f"wh-{name}"),
+                             str(archive)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, text=True)
+    ready, _, _ = select.select([proc.stdout], [], [], 120)
+    line = proc.stdout.readline().strip() if ready else ""
+    if not line:
+        proc.kill()
+        proc.wait()
+        pytest.fail(f"the load in another process did not reach its members: {proc.stderr.read()[-2000:]}")
+    return proc, Path(line)
+
+
+def test_a_load_killed_with_sigkill_leaves_its_members_to_the_next_unpacker_and_a_running_one_keeps_them(
+    tmp_path, private_temp
+):
+    killed, killed_member = _stuck_load(tmp_path, private_temp, "killed")
+    running, running_member = _stuck_load(tmp_path, private_temp, "running")
+    try:
+        killed.kill()  # SIGKILL: no cleanup runs
+        killed.wait()
+        assert killed_member.is_file() and killed_member.is_relative_to(private_temp)
+        with archives.Unpacker():  # the next load of a zip, in any process
+            pass
+        assert not killed_member.exists()
+        assert running_member.is_file()  # still being read by a live process: left alone
+        assert len(list(private_temp.iterdir())) == 1
+    finally:
+        running.kill()
+        running.wait()
+        for proc in (killed, running):
+            proc.stdout.close()
+            proc.stderr.close()
+    with archives.Unpacker():
+        pass
+    assert list(private_temp.iterdir()) == []
+
+
+def test_only_abandoned_folders_of_codesets_are_removed(tmp_path, private_temp):
+    import fcntl
+    import os
+
+    def folder(name, lock=True):
+        path = private_temp / name
+        (path / "a1" / "0" / "r1").mkdir(parents=True)
+        (path / "a1" / "0" / "r1" / "sample_I9gem.txt").write_bytes(I9)
+        if lock:
+            (path / "codesets-unzip.lock").write_text("99999999\n")
+        return path
+
+    abandoned = folder("codesets-unzip-99999999-abcd1234")
+    held = folder("codesets-unzip-1-heldlock")
+    fd = os.open(held / "codesets-unzip.lock", os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as the live process holding it would
+    kept = [
+        held,
+        folder("codesets-unzip-2-nolock", lock=False),  # not (yet) a folder codesets finished making
+        folder("codesets-unzip-oldstyle", lock=False),  # codesets before the lock: not recognisable as ours
+        folder("something-else"),  # the lock file's name alone is not enough
+        folder("codesets-unzip-3-x.bak"),  # a name mkdtemp does not give
+    ]
+    piped = private_temp / "codesets-unzip-4-piped"
+    piped.mkdir()
+    os.mkfifo(piped / "codesets-unzip.lock")  # opening it must not hang the cleanup
+    target = folder("target-of-a-link")
+    (private_temp / "codesets-unzip-5-linked").symlink_to(target)
+    (private_temp / "codesets-unzip-6-file").write_bytes(b"a file, not a folder")
+    try:
+        with archives.Unpacker() as outer:  # this process's own folder, in use by an outer load (refresh)
+            member, = outer.unpack(make_zip(tmp_path / "r1.zip", {"sample_I9gem.txt": I9}))
+            with archives.Unpacker():
+                pass
+            assert member.path.is_file()
+        assert not abandoned.exists()
+        others = [piped, target, private_temp / "codesets-unzip-5-linked", private_temp / "codesets-unzip-6-file"]
+        for path in [*kept, *others]:
+            assert path.exists(), path
+        assert (target / "codesets-unzip.lock").exists() and (held / "a1" / "0" / "r1" / "sample_I9gem.txt").exists()
+    finally:
+        os.close(fd)
+    assert archives.remove_abandoned() == [held]  # its process gone, its lock is free
+
+
+def test_a_file_system_without_locks_still_unpacks(warehouse, tmp_path, private_temp, monkeypatch):
+    import errno
+    import fcntl
+    import types
+
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(archives, "fcntl", types.SimpleNamespace(flock=no_locks, LOCK_EX=fcntl.LOCK_EX,
+                                                                 LOCK_NB=fcntl.LOCK_NB))
+    archive = make_zip(tmp_path / "r1.zip", {"sample_I9gem.txt": I9})
+    assert load(warehouse, "gems", [archive], release_id="r1", effective_from=START).status == "loaded"
+    assert list(private_temp.iterdir()) == []
+
+
 # -- hostile archives -----------------------------------------------------------------------
 
 

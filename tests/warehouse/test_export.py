@@ -343,9 +343,36 @@ def test_a_read_only_parent_is_refused(wh, out, monkeypatch):
     real_access = os.access
     monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == out.parent else real_access(p, mode))
 
-    with pytest.raises(ConfigError, match=r"no permission to create folders in"):
+    with pytest.raises(SystemFailure, match=r"no permission to create folders in") as caught:
         export_parquet(wh, out)
+    assert caught.value.exit_code == 74  # the system refused: README's exit code for a read-only folder
+    assert str(out) in str(caught.value) and "\n" not in str(caught.value)
     assert os.listdir(out.parent) == []
+
+
+def test_a_read_only_filesystem_is_a_system_failure_naming_the_folder(wh, out, monkeypatch):
+    """access() may say yes and mkdir still refuse (a read-only mount, an ACL): the same answer."""
+    def refuse(path, *args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+
+    monkeypatch.setattr(os, "mkdir", refuse)
+    with pytest.raises(SystemFailure, match=r"cannot export to .*Nothing was changed") as caught:
+        export_parquet(wh, out)
+    assert caught.value.exit_code == 74 and str(out) in str(caught.value)
+    assert os.listdir(out.parent) == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders; the stand-ins above cover it")
+def test_a_really_read_only_parent_is_a_system_failure(wh, tmp_path):
+    parent = tmp_path / "ro"
+    parent.mkdir()
+    parent.chmod(0o555)
+    try:
+        with pytest.raises(SystemFailure, match="cannot export to"):
+            export_parquet(wh, parent / "out")
+    finally:
+        parent.chmod(0o755)
+    assert os.listdir(parent) == []
 
 
 # --- failures leave DIR as it was ----------------------------------------------------
@@ -398,7 +425,7 @@ def test_a_sandbox_without_the_temporary_folder_is_refused_and_dir_kept(wh, out,
     real_connect = wh.connect
     monkeypatch.setattr(wh, "connect", lambda extra_directories=(): real_connect(extra_directories=[]))
 
-    with pytest.raises(SystemFailure, match=r"failed while writing by_release: .*Permission"):
+    with pytest.raises(SystemFailure, match=r"failed while writing by_release: "):
         export_parquet(wh, out)
 
     assert snapshot(out) == before
@@ -412,7 +439,7 @@ def test_a_view_that_fails_names_the_relation_and_leaves_dir_as_it_was(wh, out, 
         con.execute("CREATE TABLE a AS SELECT 'gems' AS source, '2018' AS release_id")
         con.execute("CREATE VIEW b AS SELECT CAST(source AS INTEGER) AS n FROM a")
 
-    with pytest.raises(WarehouseError, match=r"failed while writing b: .*Conversion"):
+    with pytest.raises(WarehouseError, match=r"failed while writing b: "):
         export_parquet(StandInWarehouse(tmp_path / "broken.duckdb"), out)
 
     assert snapshot(out) == before
@@ -530,3 +557,27 @@ def test_the_command_refuses_foreign_content_with_exit_2_and_no_traceback(wh, ou
     assert f"cannot export to {out}" in result.output
     assert "Traceback" not in result.output
     assert (out / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("refusal", ["access", "mkdir"])
+def test_the_command_exits_74_for_a_read_only_folder(wh, out, monkeypatch, refusal):
+    """README: 74 when the operating system refuses (a read-only folder), not 2."""
+    from codesets.cli import export as cli_export
+    from codesets.cli.app import app
+
+    monkeypatch.setattr(cli_export, "warehouse", lambda ctx: wh)
+    if refusal == "access":
+        real_access = os.access
+        monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == out.parent else real_access(p, mode))
+    else:
+        def mkdir(path, *args, **kwargs):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+
+        monkeypatch.setattr(os, "mkdir", mkdir)
+
+    result = CliRunner().invoke(app, ["export", "parquet", str(out)])
+
+    assert result.exit_code == 74
+    assert result.output.startswith(f"codesets: cannot export to {out}: ") and result.output.count("\n") == 1
+    assert "choose a folder you can write to" in result.output
+    assert os.listdir(out.parent) == []

@@ -82,26 +82,30 @@ def test_a_clean_file_has_no_findings_and_every_line_is_checked(wh, tmp_path):
     (",1,2026-07-01,99213,,,,", "claim_id is missing"),
     ("   ,1,2026-07-01,99213,,,,", "claim_id '   ' is blank"),
     ("C1,,2026-07-01,99213,,,,", "line_number is missing"),
-    ("C1,0,2026-07-01,99213,,,,", "line_number '0' is not an integer from 1 to 2147483647"),
-    ("C1,-2,2026-07-01,99213,,,,", "line_number '-2' is not an integer from 1 to 2147483647"),
-    ("C1,2.5,2026-07-01,99213,,,,", "line_number '2.5' is not an integer from 1 to 2147483647"),
-    ("C1,1e2,2026-07-01,99213,,,,", "line_number '1e2' is not an integer from 1 to 2147483647"),
-    ("C1,0x10,2026-07-01,99213,,,,", "line_number '0x10' is not an integer from 1 to 2147483647"),
-    ("C1,99999999999,2026-07-01,99213,,,,", "line_number '99999999999' is not an integer from 1 to 2147483647"),
+    ("C1,0,2026-07-01,99213,,,,", "line_number is not an integer from 1 to 2147483647"),
+    ("C1,-2,2026-07-01,99213,,,,", "line_number is not an integer from 1 to 2147483647"),
+    ("C1,2.5,2026-07-01,99213,,,,", "line_number is not an integer from 1 to 2147483647"),
+    ("C1,1e2,2026-07-01,99213,,,,", "line_number is not an integer from 1 to 2147483647"),
+    ("C1,0x10,2026-07-01,99213,,,,", "line_number is not an integer from 1 to 2147483647"),
+    ("C1,99999999999,2026-07-01,99213,,,,", "line_number is not an integer from 1 to 2147483647"),
     ("C1,1,,99213,,,,", "date_of_service is missing"),
-    ("C1,1,07/01/2026,99213,,,,", "date_of_service '07/01/2026' is not written YYYY-MM-DD"),
-    ("C1,1,2026-7-1,99213,,,,", "date_of_service '2026-7-1' is not written YYYY-MM-DD"),
-    ("C1,1,2026-07-01T10:00,99213,,,,", "date_of_service '2026-07-01T10:00' is not written YYYY-MM-DD"),
-    ("C1,1,2026-02-30,99213,,,,", "date_of_service '2026-02-30' is not a real date"),
-    ("C1,1,0000-01-01,99213,,,,", "date_of_service '0000-01-01' is not a real date"),
+    ("C1,1,07/01/2026,99213,,,,", "date_of_service is not written YYYY-MM-DD"),
+    ("C1,1,2026-7-1,99213,,,,", "date_of_service is not written YYYY-MM-DD"),
+    ("C1,1,2026-07-01T10:00,99213,,,,", "date_of_service is not written YYYY-MM-DD"),
+    ("C1,1,2026-02-30,99213,,,,", "date_of_service is not a real date"),
+    ("C1,1,0000-01-01,99213,,,,", "date_of_service is not a real date"),
+    ("C1,1,infinity,99213,,,,", "date_of_service is not written YYYY-MM-DD"),
+    ("C1,1,\"  \",99213,,,,", "date_of_service is blank"),
+    ("C1,\" \",2026-07-01,99213,,,,", "line_number is blank"),
     ("C1,1,2026-07-01,,,,,", "procedure_code is missing"),
     ("C1,1,2026-07-01,\"  \",,,,", "procedure_code '  ' is blank"),
-    ("C1,1,2026-07-01,99213,,,two,", "units 'two' is not a number"),
-    ("C1,1,2026-07-01,99213,,,\"1,5\",", "units '1,5' is not a number"),
-    ("C1,1,2026-07-01,99213,,,nan,", "units 'nan' is not a number"),
-    ("C1,1,2026-07-01,99213,,,inf,", "units 'inf' is not a number"),
-    ("C1,1,2026-07-01,99213,,,0,", "units '0' is not above 0"),
-    ("C1,1,2026-07-01,99213,,,-1,", "units '-1' is not above 0"),
+    ("C1,1,2026-07-01,99213,,,two,", "units is not a number"),
+    ("C1,1,2026-07-01,99213,,,\"1,5\",", "units is not a number"),
+    ("C1,1,2026-07-01,99213,,,nan,", "units is not a number"),
+    ("C1,1,2026-07-01,99213,,,inf,", "units is not a number"),
+    ("C1,1,2026-07-01,99213,,,0,", "units is not above 0"),
+    ("C1,1,2026-07-01,99213,,,-1,", "units is not above 0"),
+    ("C1,1,2026-07-01,99213,,,1e5,", "units is above 99,999, the most one line may bill"),
     ("C1,1,2026-07-01,99213,,,,office", "setting 'office' is not practitioner, outpatient_hospital or dme"),
 ])
 def test_each_input_rule_is_one_finding_naming_column_and_value(wh, tmp_path, row, expected):
@@ -120,7 +124,7 @@ def test_the_suggestions_say_what_to_fix(wh, tmp_path):
         "number the lines of each claim 1, 2, 3, ...",
         "write the date of service as YYYY-MM-DD, e.g. 2026-07-01",
         "give the CPT or HCPCS code of the service",
-        "give the units billed as a number above 0 (no units means 1)",
+        "give the units billed as a number above 0 and at most 99,999 (no units means 1)",
         "use practitioner, outpatient_hospital or dme (no setting means practitioner)",
     ]
 
@@ -129,8 +133,8 @@ def test_a_line_breaking_several_rules_gets_one_finding_each_and_is_not_checked(
     rows = findings(wh, write(tmp_path, f"{HEADER}\nC1,1,2026-02-30,j1100,,,0,\nC1,2,2026-07-01,99213,,,,\n"),
                     echo_check)
     assert reasons(rows) == [
-        ("C1", 1, "date_of_service '2026-02-30' is not a real date"),
-        ("C1", 1, "units '0' is not above 0"),
+        ("C1", 1, "date_of_service is not a real date"),
+        ("C1", 1, "units is not above 0"),
         ("C1", 2, "1|2026-07-01||1.0|practitioner|-|-"),
     ]
     assert rows[0]["code"] == "J1100"  # the code of the line, normalised
@@ -178,7 +182,7 @@ def test_duplicates_are_found_in_sorted_and_unsorted_files(wh, tmp_path):
 
 def test_lines_with_a_bad_key_are_not_duplicates_of_each_other(wh, tmp_path):
     rows = findings(wh, write(tmp_path, f"{HEADER}\nC1,x,2026-07-01,99213,,,,\nC1,x,2026-07-01,99213,,,,\n"))
-    assert [r["reason"] for r in rows] == ["line_number 'x' is not an integer from 1 to 2147483647"] * 2
+    assert [r["reason"] for r in rows] == ["line_number is not an integer from 1 to 2147483647"] * 2
 
 
 def test_claim_ids_are_kept_as_given(wh, tmp_path, echo_check):
@@ -226,18 +230,18 @@ def test_control_characters_are_escaped_in_reasons_and_kept_in_findings(wh, tmp_
     text = f'{HEADER}\n"C\x1b[31m1",1,2026-07-01\u2028,99213,,,,"\x1b]0;x\x07\\\u200b"\n'
     (date, setting) = findings(wh, write(tmp_path, text))
     assert date["claim_id"] == "C\x1b[31m1"  # the product's output: as given, to join back
-    assert date["reason"] == "date_of_service '2026-07-01\\u2028' is not written YYYY-MM-DD"
+    assert date["reason"] == "date_of_service is not written YYYY-MM-DD"
     assert setting["reason"] == "setting '\\x1b]0;x\\x07\\\\\\u200b' is not practitioner, outpatient_hospital or dme"
 
 
-def test_a_10_mb_cell_is_cut_in_the_reason_and_harmless_elsewhere(wh, tmp_path, echo_check):
+def test_a_10_mb_cell_is_not_quoted_and_harmless_elsewhere(wh, tmp_path, echo_check):
     big = "9" * 10_000_000
     text = (f"{HEADER},notes\n"
             f"C1,1,2026-07-01,99213,,,,,{'x' * 10_000_000}\n"
             f"C1,{big},2026-07-01,99213,,,,,\n")
     rows = findings(wh, write(tmp_path, text), echo_check)
     assert [r["check"] for r in rows] == ["echo", "input"]
-    assert rows[1]["reason"] == f"line_number '{'9' * 60}'…(+9,999,940 chars) is not an integer from 1 to 2147483647"
+    assert rows[1]["reason"] == "line_number is not an integer from 1 to 2147483647"
 
 
 def test_an_empty_file_is_a_usage_error(wh, tmp_path):
@@ -270,12 +274,12 @@ def test_ragged_and_unreadable_rows_are_findings_with_their_line_in_the_file(wh,
     assert [r["check"] for r in rows[:2]] == ["echo", "echo"]
     unread = rows[2:]
     assert [(r["claim_id"], r["line_number"], r["code"]) for r in unread] == [(None, None, None)] * 4
-    assert [r["reason"] for r in unread] == [
-        "CSV line 3 has 10 fields where the header has 8; the row was not read: 'C1,2,2026-07-01,99213,,,,,extra,more'",
-        "CSV line 4 has 3 fields where the header has 8; the row was not read: 'C1,3,2026-07-01'",
-        "CSV line 6 is not UTF-8 text; the row was not read: 'C?5,1,2026-07-01,99213,,,,'",
-        "CSV line 7 has a quote that is not closed, or a quote inside a value that is not quoted; "
-        "the row was not read: 'C6,1,2026-07-01,\"99213'",
+    assert [r["reason"] for r in unread] == [  # the row's line, and its column where DuckDB names one; no text of it
+        "CSV line 3 has 10 fields where the header has 8; the row was not read",
+        "CSV line 4 has 3 fields where the header has 8; the row was not read",
+        "CSV line 6 is not UTF-8 text (column claim_id); the row was not read",
+        "CSV line 7 has a quote that is not closed, or a quote inside a value that is not quoted "
+        "(column procedure_code); the row was not read",
     ]
     assert unread[0]["suggestion"].startswith("give the row the 8 fields of the header")
     assert unread[2]["suggestion"] == "save the file as UTF-8, then scrub the row again"
@@ -343,6 +347,42 @@ def test_duckdb_messages_lose_their_quoted_values():
     assert scrub.without_values(exc) == "Conversion Error: Could not convert string '…' to INT32"
 
 
+def test_duckdb_messages_lose_their_numbers_too():
+    # DuckDB does not quote a number it cannot cast: it could be an SSN or a member id
+    exc = RuntimeError("Conversion Error: Type DOUBLE with value 123456789 can't be cast to INT64; -1.5e+19 too")
+    assert scrub.without_values(exc) == "Conversion Error: Type DOUBLE with value … can't be cast to INT64; … too"
+
+
+def test_a_units_value_no_integer_holds_is_a_finding_without_its_value(wh, tmp_path, echo_check):
+    text = (f"{HEADER}\nC1,1,2026-07-01,99213,,,12345678901234567890,\n"
+            "C1,2,2026-07-01,99213,,,99999,\nC1,3,2026-07-01,99213,,,99999.01,\n")
+    rows = findings(wh, write(tmp_path, text), echo_check)
+    assert reasons(rows) == [
+        ("C1", 1, "units is above 99,999, the most one line may bill"),
+        ("C1", 2, "1|2026-07-01||99999.0|practitioner|-|-"),  # the most a line may bill: checked
+        ("C1", 3, "units is above 99,999, the most one line may bill"),
+    ]
+
+
+def test_a_lone_cr_is_a_finding_for_its_row_and_the_copy_is_removed(wh, tmp_path, echo_check, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    text = f"{HEADER},notes\nC1,1,2026-07-01,99213,,,,,a\rb\nC1,2,2026-07-01,99213,,,,,\"c\rd\"\n".encode()
+    result = scrub.scrub(wh, write(tmp_path, text), echo_check)
+    assert reasons(result.findings.to_pylist()) == [
+        ("C1", 2, "0|2026-07-01||1.0|practitioner|-|-"),  # a CR inside quotes is data
+        (None, None, "CSV line 2 has a carriage return (CR) alone, outside quotes, where only a line ending may "
+                     "be; the row was not read"),
+    ]
+    assert (result.lines, result.checked) == (2, 1)
+    assert list((tmp_path / "tmp").iterdir()) == []
+    with pytest.raises(UsageError, match="lacks the column"):  # refused after the scratch folder was made
+        scrub.scrub(wh, write(tmp_path, "claim_id\nC1\n", "short.csv"), ())
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
 # --- typed inputs ------------------------------------------------------------------------------
 
 
@@ -360,9 +400,9 @@ def typed_table():
 
 
 TYPED_FINDINGS = [
-    ("C1", 2, "date_of_service '2026-07-01 10:30:00' is not written YYYY-MM-DD"),
-    ("C1", 2, "units '0' is not above 0"),
-    ("C1", None, "line_number '2.5' is not an integer from 1 to 2147483647"),
+    ("C1", 2, "date_of_service is not written YYYY-MM-DD"),
+    ("C1", 2, "units is not above 0"),
+    ("C1", None, "line_number is not an integer from 1 to 2147483647"),
     ("C2", 1, "procedure_code is missing"),
     ("C2", None, "line_number is missing"),
     ("C2", None, "procedure_code is missing"),
@@ -395,7 +435,7 @@ def test_parquet_with_date_and_integer_columns(wh, tmp_path, echo_check):
     assert reasons(rows) == [
         ("C1", 1, "0|2026-07-01||2.0|dme|-|-"),
         ("C1", 2, "1|2026-07-01||1.0|practitioner|-|-"),
-        ("C1", None, "line_number '0' is not an integer from 1 to 2147483647"),
+        ("C1", None, "line_number is not an integer from 1 to 2147483647"),
     ]
 
 
@@ -435,9 +475,9 @@ def test_pandas_missing_values_and_mixed_columns(wh):
 def test_the_query_layer_finds_the_warehouse_from_the_environment(wh, tmp_path, monkeypatch):
     monkeypatch.setenv("CODESETS_WAREHOUSE", str(wh.path))
     path = write(tmp_path, f"{HEADER}\nC1,1,2026-07-01,99213,,,0,\n")
-    assert [r["reason"] for r in query.scrub(path, checks=()).to_pylist()] == ["units '0' is not above 0"]
+    assert [r["reason"] for r in query.scrub(path, checks=()).to_pylist()] == ["units is not above 0"]
     assert [r["reason"] for r in query.scrub(str(path), checks=[], warehouse=str(wh.path)).to_pylist()] == [
-        "units '0' is not above 0"]
+        "units is not above 0"]
 
 
 def test_other_claims_objects_are_refused(wh):
@@ -467,7 +507,7 @@ def test_a_warehouse_without_ncci_releases_still_scrubs(wh, tmp_path):
     result = scrub.scrub(wh, path, scrub.DEFAULT_CHECKS)
     assert result.checks == ("validity", "ptp", "mue") and (result.lines, result.checked) == (2, 1)
     rows = result.findings.to_pylist()
-    assert ("C1", 2, "units '0' is not above 0") in reasons(rows)
+    assert ("C1", 2, "units is not above 0") in reasons(rows)
     assert {r["check"] for r in rows} <= {"input", "validity", "ptp", "mue"}
     assert not any(r["check"] == "ptp" for r in rows)  # no PTP edits loaded: nothing to fire
 
@@ -503,11 +543,53 @@ def test_write_findings_in_both_formats(wh, tmp_path):
     assert pq.read_table(tmp_path / "f.parquet").equals(table)
     scrub.write_findings(table, tmp_path / "f.csv")
     back = pacsv.read_csv(tmp_path / "f.csv").to_pylist()
-    assert [r["reason"] for r in back] == ["units '0' is not above 0"]
+    assert [r["reason"] for r in back] == ["units is not above 0"]
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temporary left
     with pytest.raises(UsageError, match="name a .parquet or a .csv file"):
         scrub.check_out(tmp_path / "f.json")
+    for inside in (wh.path / "f.csv", wh.path / "data" / "f.parquet", wh.path / "generations" / "f.csv"):
+        with pytest.raises(UsageError, match="is inside the warehouse .*; write the findings to a folder outside it"):
+            scrub.check_out(inside, warehouse=wh)
+        with pytest.raises(UsageError, match="is inside the warehouse"):
+            scrub.write_findings(table, inside, warehouse=wh)
+        assert not inside.exists()
     with pytest.raises(UsageError, match="does not exist"):
         scrub.check_out(tmp_path / "nowhere" / "f.csv")
     with pytest.raises(UsageError, match="the claims file itself"):
         scrub.check_out(tmp_path / "claims.csv", tmp_path / "claims.csv")
+
+
+# --- values in input findings (docs/scrub-rules.md, "Values in findings") --------------------------
+
+
+def test_a_reason_quotes_a_code_cut_and_escaped_never_a_date_or_a_number(wh, tmp_path):
+    setting = "Jane\x1b" + "x" * 100
+    text = (f"{HEADER}\n"
+            f"C1,1,1950-02-30,99213,,,1234567890,\"{setting}\"\n"  # a birth date and an SSN-like number
+            "C1,2,03/02/1950,99213,,,0,\n"
+            "C1,1234567890123,2026-07-01,99213,,,,\n")
+    rows = findings(wh, write(tmp_path, text))
+    assert reasons(rows) == [
+        ("C1", 1, "date_of_service is not a real date"),
+        ("C1", 1, "units is above 99,999, the most one line may bill"),
+        ("C1", 1, "setting 'Jane\\x1b" + "x" * 55 + "'…(+45 chars) is not practitioner, outpatient_hospital or dme"),
+        ("C1", 2, "date_of_service is not written YYYY-MM-DD"),
+        ("C1", 2, "units is not above 0"),
+        ("C1", None, "line_number is not an integer from 1 to 2147483647"),
+    ]
+    text = " ".join(r["reason"] + " " + r["suggestion"] for r in rows)
+    for value in ("1950", "03/02", "1234567890"):
+        assert value not in text
+
+
+def test_a_typed_infinite_date_is_a_finding_without_its_value(wh, tmp_path):
+    import duckdb
+
+    path = tmp_path / "claims.parquet"
+    duckdb.connect().execute(
+        "COPY (SELECT * FROM (VALUES ('P1', 1, '-infinity'::DATE, '99213'), ('P2', 1, 'infinity'::DATE, '99213'), "
+        "('P3', 1, DATE '2026-07-01', '99213')) AS t(claim_id, line_number, date_of_service, procedure_code)) "
+        f"TO '{path}'")
+    rows = findings(wh, path)
+    assert reasons(rows) == [("P1", 1, "date_of_service is not a real date"),
+                             ("P2", 1, "date_of_service is not a real date")]

@@ -1,13 +1,24 @@
 -- scrub_input: the findings of check `input`, one per input rule a row breaks (docs/scrub-rules.md).
 -- Grain: one row per (input row, broken rule); a CSV row that could not be read at all is one row.
 -- Sources: the temp view scrub_parsed (scrub_input_parse.sql), the temp table scrub_duplicates
---   (scrub_input_duplicates.sql) and the temp table scrub_csv_errors (DuckDB's rejects table of
---   the CSV read: line, error_type, csv_line, error_message; empty for Parquet and tables).
+--   (scrub_input_duplicates.sql), the temp table scrub_csv_errors (DuckDB's rejects table of the
+--   CSV read: line, byte_position, column_idx, error_type, error_message; empty for Parquet and
+--   tables; its csv_line, the raw text of the row, is never read here) and the temp table
+--   scrub_csv_lone_cr (the lines of rows that held a carriage return alone, outside quotes:
+--   codesets.warehouse.claim_input).
 -- Parameters: $header_fields (fields in the CSV header, 0 otherwise), $max_line_bytes (the
---   longest CSV line read).
+--   longest CSV line read), $max_units (the most units one line may bill, as the view
+--   scrub_parsed bounds them), $columns (the CSV header by position, 1 up: a claim-line column's
+--   name, NULL for any other column; [] for Parquet and tables).
 -- Columns: the findings columns of every check, then sort_row and rule_order, which order
 --   several findings on one line (input order, then the order of the rules in the docs).
--- A value shown in a reason is cut to its first 60 characters, and a backslash or any character
+-- No value of the row is quoted but a code's (docs/scrub-rules.md, "Values in findings"):
+--   claim_id (a surrogate, in the finding's own claim_id column anyway), procedure_code and
+--   setting. line_number and units are numbers, and date_of_service is PHI (a date tied to a
+--   person): their reasons name the column and the problem, never the value. A CSV row that was
+--   not read names its line in the file and, where DuckDB says which, the column (a claim-line
+--   column by name, any other by its place), never any of its text.
+-- A value quoted in a reason is cut to its first 60 characters, and a backslash or any character
 --   that is not printable (control, format, private-use, separator other than the space) is
 --   written as \\, \xNN, \uNNNN or \UNNNNNNNN, as codesets.text.escape writes them. A CSV row that
 --   was not read has no claim_id or line_number (the reason gives its line in the file).
@@ -20,40 +31,46 @@ WITH bad AS MATERIALIZED (
 broken AS (
     SELECT row_id, 1 AS rule_order, claim_id, line_number, procedure_code AS code,
         'claim_id' AS column_name, claim_problem AS problem, claim_id AS given, NULL::BIGINT AS copies,
-        NULL::BIGINT AS file_line, NULL::BIGINT AS found
+        NULL::BIGINT AS file_line, NULL::BIGINT AS found, NULL::BIGINT AS field
     FROM bad WHERE claim_problem IS NOT NULL
     UNION ALL
     SELECT row_id, 2, claim_id, line_number, procedure_code,
-        'line_number', line_problem, line_given, NULL, NULL, NULL
+        'line_number', line_problem, NULL, NULL, NULL, NULL, NULL
     FROM bad WHERE line_problem IS NOT NULL
     UNION ALL
     SELECT row_id, 3, claim_id, line_number, procedure_code,
-        'line_number', 'duplicate', CAST(line_number AS VARCHAR), copies, NULL, NULL
+        'line_number', 'duplicate', NULL, copies, NULL, NULL, NULL
     FROM bad WHERE copies IS NOT NULL
     UNION ALL
     SELECT row_id, 4, claim_id, line_number, procedure_code,
-        'date_of_service', date_problem, date_given, NULL, NULL, NULL
+        'date_of_service', date_problem, NULL, NULL, NULL, NULL, NULL
     FROM bad WHERE date_problem IS NOT NULL
     UNION ALL
     SELECT row_id, 5, claim_id, line_number, procedure_code,
-        'procedure_code', code_problem, code_given, NULL, NULL, NULL
+        'procedure_code', code_problem, code_given, NULL, NULL, NULL, NULL
     FROM bad WHERE code_problem IS NOT NULL
     UNION ALL
     SELECT row_id, 6, claim_id, line_number, procedure_code,
-        'units', units_problem, units_given, NULL, NULL, NULL
+        'units', units_problem, NULL, NULL, NULL, NULL, NULL
     FROM bad WHERE units_problem IS NOT NULL
     UNION ALL
     SELECT row_id, 7, claim_id, line_number, procedure_code,
-        'setting', setting_problem, setting_given, NULL, NULL, NULL
+        'setting', setting_problem, setting_given, NULL, NULL, NULL, NULL
     FROM bad WHERE setting_problem IS NOT NULL
     UNION ALL
     -- DuckDB records a ragged row once per field too many or too few: one finding per line, and
-    -- the number of fields is the last count it reached (too many) or the first (too few)
+    -- the number of fields is the last count it reached (too many) or the first (too few). A row
+    -- with a CR alone was read from a copy where that CR is a run of commas (claim_input): it is
+    -- said as such. field: the first field DuckDB blames for a bad byte or quote, 1 up
     SELECT
-        NULL, 0, NULL, NULL, NULL, 'row', min(error_type), trim(any_value(csv_line), E'\r\n'), NULL, line,
-        CASE WHEN min(error_type) = 'MISSING COLUMNS' THEN min(found) ELSE max(found) END
+        NULL, 0, NULL, NULL, NULL, 'row',
+        CASE WHEN line IN (SELECT line FROM scrub_csv_lone_cr) THEN 'LONE CR' ELSE min(error_type) END,
+        NULL, NULL, line,
+        CASE WHEN min(error_type) = 'MISSING COLUMNS' THEN min(found) ELSE max(found) END,
+        arg_min(column_idx, byte_position) FILTER (WHERE error_type IN ('INVALID ENCODING', 'UNQUOTED VALUE'))
     FROM (
-        SELECT line::BIGINT AS line, CAST(error_type AS VARCHAR) AS error_type, csv_line,
+        SELECT line::BIGINT AS line, CAST(error_type AS VARCHAR) AS error_type, byte_position,
+            column_idx::BIGINT AS column_idx,
             TRY_CAST(regexp_extract(error_message, 'Found: ([0-9]+)', 1) AS BIGINT) AS found
         FROM scrub_csv_errors
     )
@@ -94,26 +111,37 @@ SELECT
     NULL::INTEGER AS related_line_number,
     CASE
         WHEN column_name = 'row' THEN printf('CSV line %d ', file_line) || CASE problem
+            WHEN 'LONE CR' THEN 'has a carriage return (CR) alone, outside quotes, where only a line ending may be'
             WHEN 'TOO MANY COLUMNS' THEN printf('has %d fields where the header has %d', found, $header_fields)
             WHEN 'MISSING COLUMNS' THEN printf('has %d fields where the header has %d', found, $header_fields)
             WHEN 'UNQUOTED VALUE' THEN 'has a quote that is not closed, or a quote inside a value that is not quoted'
             WHEN 'INVALID ENCODING' THEN 'is not UTF-8 text'
             WHEN 'LINE SIZE OVER MAXIMUM' THEN printf('is longer than %,d bytes', $max_line_bytes)
             ELSE 'cannot be read as CSV (' || lower(problem) || ')'
-        END || '; the row was not read: ' || coalesce(value, '''''')
+        END || CASE
+            WHEN field IS NULL OR problem = 'LONE CR' THEN ''
+            WHEN ($columns::VARCHAR[])[field] IS NOT NULL THEN ' (column ' || ($columns::VARCHAR[])[field] || ')'
+            ELSE printf(' (field %d)', field)
+        END || '; the row was not read'
         WHEN problem = 'missing' THEN column_name || ' is missing'
-        WHEN problem = 'blank' THEN column_name || ' ' || value || ' is blank'
-        WHEN problem = 'duplicate' THEN printf('line_number %s is given to %d lines of this claim', given, copies)
-        ELSE column_name || ' ' || value || ' ' || CASE column_name
+        WHEN problem = 'duplicate' THEN printf('line_number %d is given to %d lines of this claim', line_number, copies)
+        WHEN problem = 'blank' THEN column_name || coalesce(' ' || value, '') || ' is blank'
+        ELSE column_name || coalesce(' ' || value, '') || ' ' || CASE column_name
             WHEN 'line_number' THEN 'is not an integer from 1 to 2147483647'
             WHEN 'date_of_service' THEN CASE problem WHEN 'not a real date' THEN 'is not a real date' ELSE 'is not written YYYY-MM-DD' END
-            WHEN 'units' THEN CASE problem WHEN 'not above 0' THEN 'is not above 0' ELSE 'is not a number' END
+            WHEN 'units' THEN CASE problem
+                WHEN 'not above 0' THEN 'is not above 0'
+                WHEN 'above maximum' THEN printf('is above %,d, the most one line may bill', $max_units)
+                ELSE 'is not a number'
+            END
             WHEN 'setting' THEN 'is not practitioner, outpatient_hospital or dme'
         END
     END AS reason,
     NULL::VARCHAR AS reference,
     CASE
         WHEN column_name = 'row' THEN CASE
+            WHEN problem = 'LONE CR'
+                THEN 'end each line with LF or CRLF (quote a value that holds a line break), then scrub the row again'
             WHEN problem IN ('TOO MANY COLUMNS', 'MISSING COLUMNS')
                 THEN printf('give the row the %d fields of the header (quote a value that holds a comma), then scrub it again', $header_fields)
             WHEN problem = 'UNQUOTED VALUE' THEN 'close the quote, or double a quote inside a quoted value (""), then scrub the row again'
@@ -125,7 +153,8 @@ SELECT
         WHEN column_name = 'line_number' THEN 'number the lines of each claim 1, 2, 3, ...'
         WHEN column_name = 'date_of_service' THEN 'write the date of service as YYYY-MM-DD, e.g. 2026-07-01'
         WHEN column_name = 'procedure_code' THEN 'give the CPT or HCPCS code of the service'
-        WHEN column_name = 'units' THEN 'give the units billed as a number above 0 (no units means 1)'
+        WHEN column_name = 'units'
+            THEN printf('give the units billed as a number above 0 and at most %,d (no units means 1)', $max_units)
         WHEN column_name = 'setting' THEN 'use practitioner, outpatient_hospital or dme (no setting means practitioner)'
     END AS suggestion,
     coalesce(row_id, file_line) AS sort_row,

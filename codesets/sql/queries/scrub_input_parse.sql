@@ -7,10 +7,18 @@
 --   input column is typed (Parquet or Arrow INTEGER, DATE, DOUBLE ...) its value is in *_value and
 --   *_text is NULL (or the value as text when the type cannot hold a valid one, e.g. 2.5 as a
 --   line number); a text column arrives in *_text with *_value NULL. A column the input lacks is NULL.
+-- Variables: getvariable('scrub_max_units'), the most units one line may bill (codesets sets it
+--   from claim_input.MAX_UNITS with SET VARIABLE before it creates the view; a view takes no
+--   parameters). Unset, every line with units is above it: the rule fails closed.
+-- Bounds: line_number 1 to 2147483647 (an INTEGER); units above 0 and at most scrub_max_units;
+--   date_of_service a real, finite date from 0001-01-01 (text) or any finite typed DATE
+--   ('infinity' is no day a service was given, typed or written).
 -- Output: the normalised values the checks read (NULL where the value breaks its rule), one
---   *_problem column per rule naming what is wrong (NULL: nothing), the values as given for the
---   messages (*_given), and ok (no rule broken). Repeated (claim_id, line_number) pairs are
---   found afterwards (scrub_input_duplicates), among the rows whose claim_id and line_number are usable.
+--   *_problem column per rule naming what is wrong (NULL: nothing), the values of the code
+--   columns as given for the messages (code_given, setting_given: codes, never PHI; no number or
+--   date as given leaves this query), and ok (no rule broken). Repeated (claim_id, line_number)
+--   pairs are found afterwards (scrub_input_duplicates), among the rows whose claim_id and
+--   line_number are usable.
 -- Used by: scrub_input_lines and scrub_input (through the
 --   temp view scrub_parsed).
 -- Speed: this runs over every line, so the common case is answered first and cheaply. Trimming
@@ -102,9 +110,11 @@ judged AS (
             ELSE 'not an integer'
         END AS line_problem,
         CASE
-            WHEN date_value IS NOT NULL OR date_parsed >= DATE '0001-01-01' THEN NULL  -- text: no year 0000
-            WHEN date_value IS NULL AND (date_text IS NULL OR date_text = '') THEN 'missing'
-            WHEN date_value IS NULL AND trim(date_text, E' \t\r\n') = '' THEN 'blank'
+            -- text: no year 0000; typed or text: no infinity
+            WHEN (date_value IS NOT NULL OR date_parsed >= DATE '0001-01-01') AND isfinite(date_parsed) THEN NULL
+            WHEN date_value IS NOT NULL THEN 'not a real date'
+            WHEN date_text IS NULL OR date_text = '' THEN 'missing'
+            WHEN trim(date_text, E' \t\r\n') = '' THEN 'blank'
             WHEN regexp_full_match(date_text, '[ \t\r\n]*[0-9]{4}-[0-9]{2}-[0-9]{2}[ \t\r\n]*') THEN 'not a real date'
             ELSE 'not YYYY-MM-DD'
         END AS date_problem,
@@ -116,6 +126,8 @@ judged AS (
         CASE
             WHEN units_parsed IS NULL OR NOT isfinite(units_parsed) THEN 'not a number'
             WHEN units_parsed <= 0 THEN 'not above 0'
+            WHEN units_parsed <= getvariable('scrub_max_units') THEN NULL
+            ELSE 'above maximum'
         END AS units_problem,
         CASE
             WHEN setting_as_is OR setting IN ('practitioner', 'outpatient_hospital', 'dme') THEN NULL
@@ -141,13 +153,7 @@ SELECT
     code_problem,
     units_problem,
     setting_problem,
-    coalesce(line_text, CAST(line_value AS VARCHAR)) AS line_given,
-    coalesce(date_text, CAST(date_value AS VARCHAR)) AS date_given,
     code_given,
-    coalesce(units_text, CASE
-        WHEN units_value = trunc(units_value) AND abs(units_value) < 1e15 THEN CAST(CAST(units_value AS BIGINT) AS VARCHAR)
-        ELSE CAST(units_value AS VARCHAR)
-    END) AS units_given,
     setting_given,
     claim_problem IS NULL AND line_problem IS NULL AND date_problem IS NULL AND code_problem IS NULL
         AND units_problem IS NULL AND setting_problem IS NULL AS ok
