@@ -134,7 +134,7 @@ def make_batch(warehouse, pairs: int, spread: bool):
 
 
 def bench_validity(warehouse, pairs: int, repeat: int, spread: bool):
-    from codesets.warehouse.validity import validity
+    from codesets.query.validity import validity
 
     batch = make_batch(warehouse, pairs, spread)
     with warehouse.connect() as con:
@@ -152,7 +152,7 @@ def bench_validity(warehouse, pairs: int, repeat: int, spread: bool):
 
 
 def bench_lookups(warehouse) -> list[tuple]:
-    from codesets.warehouse.validity import CodeLookup, validity
+    from codesets.query.validity import CodeLookup, validity
 
     with warehouse.connect() as con:
         rows = con.execute(

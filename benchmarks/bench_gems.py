@@ -47,7 +47,7 @@ POINT_CODE = "59972"
 CODESETS_CHILD = """
 import json, sys, time
 from codesets.warehouse.storage import Warehouse
-from codesets.warehouse.translate import translate
+from codesets.query.translate import translate
 codes = open(sys.argv[2]).read().split()
 con = Warehouse(sys.argv[1]).connect()
 answer = translate(con, codes, "icd9cm", "icd10cm")
@@ -175,9 +175,9 @@ def bench_batch(warehouse: Path, codes_file: Path, repeat: int) -> dict:
 
 def bench_point(warehouse: Path, lookups: int) -> dict[str, list[float]]:
     """Per-call seconds of GemLookup (the point-lookup path) and of a one-code translate()."""
-    from codesets.warehouse.lookup import GemLookup
+    from codesets.query.lookup import GemLookup
     from codesets.warehouse.storage import Warehouse
-    from codesets.warehouse.translate import translate
+    from codesets.query.translate import translate
 
     con = Warehouse(warehouse).connect()
     lookup = GemLookup(con)

@@ -54,7 +54,7 @@ started = time.perf_counter()
 import json, resource, statistics, sys
 import pyarrow as pa
 import pyarrow.parquet as pq
-from codesets.warehouse.query import scrub
+from codesets.scrub import scrub
 
 warehouse, claims_path, out, repeat = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 
@@ -117,12 +117,12 @@ def fail(message: str) -> None:
 def missing_in_codesets() -> str | None:
     """What codesets still lacks for this benchmark (scrub, the NCCI loaders), or None."""
     try:
-        from codesets.warehouse import query
+        from codesets import query
     except Exception as error:  # noqa: BLE001 - any import failure is reported in one line
         return f"codesets does not import ({type(error).__name__}: {error})"
     lacking = []
     if not callable(getattr(query, "scrub", None)):
-        lacking.append("codesets.warehouse.query.scrub")
+        lacking.append("codesets.scrub.scrub")
     try:
         from codesets.loaders import available
         sources = available()

@@ -15,7 +15,7 @@ Run from the repository root with the project's virtual environment:
    - ``evaluate_batch(con, problems)`` on the problems read from Parquet (a pyarrow Table):
      the first call on a new connection, then --repeat warm calls on it;
    - ``evaluate_file(warehouse, problems.parquet)``: the whole path, reading the file included;
-   - ``query.snomed_lookup(warehouse)``: building it (reads the map once), then --lookups calls
+   - ``snomed_lookup(warehouse)``: building it (reads the map once), then --lookups calls
      of ``lookup(concept, sex=, age=, problems=)`` with the context of problems drawn from the
      file, after 1,000 warm-up calls: median and 95th percentile, overall and by kind of concept;
    - the answers of the batch by status, so that the mix is seen.
@@ -61,7 +61,7 @@ def percentile(values: list[float], share: float) -> float:
 
 def load_files(warehouse, files: dict, hierarchy: bool) -> list[tuple]:
     """Load the map, then the relationship file; rows of (measure, seconds, note)."""
-    from codesets.errors import CodesetsError
+    from codesets.core.errors import CodesetsError
     from codesets.warehouse.load import load
 
     rows = []
@@ -94,7 +94,7 @@ def bench_batch(warehouse, problems_path: Path, repeat: int):
     """(first call, warm calls, file calls, the last answer)."""
     import pyarrow.parquet as pq
 
-    from codesets.warehouse.snomed_batch import evaluate_batch, evaluate_file
+    from codesets.snomed.batch import evaluate_batch, evaluate_file
 
     problems = pq.read_table(problems_path)
     with warehouse.connect() as con:
@@ -137,10 +137,10 @@ def kind_of(records) -> str:
 
 def bench_lookups(warehouse, warm_up: list[tuple], calls: list[tuple]):
     """(construction seconds, timings by kind, answers by status)."""
-    from codesets.warehouse import query
+    from codesets.snomed import lookup as snomed_lookup
 
     started = time.perf_counter()
-    lookup = query.snomed_lookup(warehouse)
+    lookup = snomed_lookup(warehouse)
     built = time.perf_counter() - started
     timings: dict[str, list[float]] = {}
     statuses: Counter = Counter()

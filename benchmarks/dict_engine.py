@@ -77,7 +77,7 @@ PTP_NAME = re.compile(r"(ccipra|ccioph)-v(\d+)r(\d+)-f(\d+)\.txt", re.IGNORECASE
 MUE_NAME = re.compile(r"MCR_MUE_([A-Za-z]+)_Eff_(\d{2})-(\d{2})-(\d{4})\.csv", re.IGNORECASE)
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 DIGITS = re.compile(r"\s*\d+\s*")
-MAX_UNITS = 99_999  # the most units one line may bill: codesets.warehouse.claim_input.MAX_UNITS
+MAX_UNITS = 99_999  # the most units one line may bill: codesets.scrub.claims.MAX_UNITS
 MAX_LINE_NUMBER = 2_147_483_647  # line_number is an INTEGER in the SQL
 
 FINDING_COLUMNS = ("claim_id", "line_number", "check", "severity", "code", "related_line_number", "reason",

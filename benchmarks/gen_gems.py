@@ -41,7 +41,7 @@ SOURCE_STEP, TARGET_STEP = 104_729, 7_919  # primes: coprime with both universe 
 # Candidate codes of each system, sampled down to the universe's size by a seeded hash.
 # ICD-10-CM: a category (letter, two digits), then nothing, 1, 2 or 3 digits, or 3 digits
 # and a 7th character; ICD-9-CM: 001-999 and V01-V91 with 0, 1 or 2 more digits, E800-E999
-# with 0 or 1 more digit (every shape fits the patterns of codesets.codes).
+# with 0 or 1 more digit (every shape fits the patterns of codesets.core.codes).
 CANDIDATES = {
     "icd10cm": """
         SELECT chr(65 + l::INTEGER) || lpad(d::VARCHAR, 2, '0') || s AS code

@@ -6,7 +6,9 @@ Run from the repository root with the project's virtual environment:
         [--seed 1] [--csv] [--lf]
 
 Nothing it writes is a row of NLM's map (which is licensed): concept ids, terms and targets
-are made up from the seed; only the layouts and the rule forms are those of the real release
+are made up from the seed (the ids valid ones all the same: partition 00 for a concept, 02 for a
+relationship, and a Verhoeff check digit, as the loader checks); only the layouts and the rule
+forms are those of the real release
 (see codesets/samples/snomed_icd10cm/ and codesets/warehouse/snomed_rules.py). Files, under OUTDIR:
 
 ``der2_iisssccRefset_ExtendedMapSnapshot_US1000124_20240301.txt``: the RF2 ExtendedMap Snapshot,
@@ -51,7 +53,7 @@ holds one of its rule's concepts (sometimes a child of it instead), and with no 
 sometimes holds 248152002 or 248153007.
 
 Every file comes from one DuckDB statement (no Python per row); all of it is a function of
-``--seed``. The defaults take a few seconds.
+``--seed``. The defaults take about ten seconds (a third of it the check digits).
 """
 
 from __future__ import annotations
@@ -84,12 +86,44 @@ RULE_KINDS = ("true", "groups", "sex", "age", "exclusion", "and")
 # per mille of the mapped concepts, cumulative
 KIND_BOUNDS = ((860, "true"), (890, "groups"), (910, "sex"), (940, "age"), (990, "exclusion"), (1000, "and"))
 
+# The Verhoeff check digit of a string of decimal digits ``body``, as SNOMED CT ends every id
+# (codesets/loaders/_sctid.py, whose check_digit the tests hold it to): fold the digits read from
+# the right, the i-th (from 1; the check digit itself takes place 0) permuted by p(i mod 8), into
+# the dihedral product d, starting from 0; the digit is the inverse of the product. The tables
+# are written out, row after row: d 10 x 10, p 8 x 10, inv 10.
+VERHOEFF = """
+CREATE OR REPLACE MACRO verhoeff(body) AS [0, 4, 3, 2, 1, 5, 6, 7, 8, 9][1 + list_reduce(
+    list_transform(string_split(reverse(body), ''), lambda c, i:
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+         1, 5, 7, 6, 2, 8, 3, 0, 9, 4,
+         5, 8, 0, 3, 7, 9, 6, 1, 4, 2,
+         8, 9, 1, 6, 0, 4, 3, 5, 2, 7,
+         9, 4, 5, 3, 1, 2, 6, 8, 7, 0,
+         4, 2, 8, 6, 5, 7, 3, 9, 0, 1,
+         2, 7, 9, 3, 8, 0, 6, 4, 1, 5,
+         7, 0, 4, 6, 9, 1, 3, 2, 5, 8][(i % 8) * 10 + c::INTEGER + 1]),
+    lambda acc, k:
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+         1, 2, 3, 4, 0, 6, 7, 8, 9, 5,
+         2, 3, 4, 0, 1, 7, 8, 9, 5, 6,
+         3, 4, 0, 1, 2, 8, 9, 5, 6, 7,
+         4, 0, 1, 2, 3, 9, 5, 6, 7, 8,
+         5, 9, 8, 7, 6, 0, 4, 3, 2, 1,
+         6, 5, 9, 8, 7, 1, 0, 4, 3, 2,
+         7, 6, 5, 9, 8, 2, 1, 0, 4, 3,
+         8, 7, 6, 5, 9, 3, 2, 1, 0, 4,
+         9, 8, 7, 6, 5, 4, 3, 2, 1, 0][acc * 10 + k + 1],
+    0)]::VARCHAR;
+-- an id: the item identifier, the partition (0, then 0 concept / 2 relationship), the check digit
+CREATE OR REPLACE MACRO with_check(body) AS body || verhoeff(body);
+"""
+
 # Shared by the three statements. Positions p: 0 .. 2C-1 the hierarchy (mapped or not), then
 # unknown concepts, then body structures; sctid(p) is distinct for p < 90 million (7919 is
-# coprime with 9e7) and always 11 digits, so no made-up id meets a real one the rules name.
+# coprime with 9e7) and always 11 digits (8, partition 00, check digit), so no made-up id meets
+# a real one the rules name. Every id is valid: partition and check digit are SNOMED CT's.
 MACROS = """
-CREATE OR REPLACE MACRO sctid(p) AS
-    (10000000 + (p * 7919 + {offset}) % 90000000)::VARCHAR || '00' || (hash(p, {seed}, 'check') % 10)::VARCHAR;
+CREATE OR REPLACE MACRO sctid(p) AS with_check((10000000 + (p * 7919 + {offset}) % 90000000)::VARCHAR || '00');
 CREATE OR REPLACE MACRO term(p) AS 'Synthetic disorder ' || p::VARCHAR || ' (disorder)';
 CREATE OR REPLACE MACRO kind_of(p) AS CASE
     {kind_case}
@@ -288,7 +322,7 @@ COPY (
     lines AS (
         SELECT 1 AS part, source, r,
             concat_ws(chr(9),
-                      (100000000 + (p * 4 + r) * 7 % 900000000)::VARCHAR || '02' || (hash(p, r, $seed) % 10)::VARCHAR,
+                      with_check((100000000 + (p * 4 + r) * 7 % 900000000)::VARCHAR || '02'),
                       CASE WHEN NOT active THEN '20240301'
                            ELSE ['20020131', '20090731', '20150731', '20200301', '20240301']
                                [(hash(p, r, $seed, 'time') % 5 + 1)::INTEGER] END,
@@ -379,6 +413,7 @@ def _connect(seed: int, concepts: int, unmapped: int):
     kind_case = "\n    ".join(f"WHEN hash(p, {seed}, 'kind') % 1000 < {bound} THEN '{kind}'"
                                for bound, kind in KIND_BOUNDS[:-1]) + f"\n    ELSE '{KIND_BOUNDS[-1][1]}'"
     offset = seed * 1_000_003 % 90_000_000
+    con.execute(VERHOEFF)
     con.execute(MACROS.format(seed=seed, offset=offset, kind_case=kind_case, internal=internal,
                               fan_out=FAN_OUT, top_level=TOP_LEVEL))
     con.execute(NODES, {"seed": seed, "concepts": concepts, "positions": positions})

@@ -1,7 +1,7 @@
 """The `codesets` command: a global --warehouse option and one module per command group.
 
 Each command parses its options, calls one library function and renders the result.
-Domain errors (codesets.errors.CodesetsError) print one line and exit non-zero.
+Domain errors (codesets.core.errors.CodesetsError) print one line and exit non-zero.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typer.core import TyperGroup
 
 from codesets.cli import export, map as map_cmd, releases, scrub, sql, sources
 from codesets.cli import code as code_cmd, diff as diff_cmd, snomed as snomed_cmd
-from codesets.config import ENV_WAREHOUSE
-from codesets.errors import CodesetsError, SystemFailure, WarehouseError
+from codesets.core.config import ENV_WAREHOUSE
+from codesets.core.errors import CodesetsError, SystemFailure, WarehouseError
 
 
 
@@ -99,7 +99,7 @@ def _where(exc: BaseException) -> str:
 
 def _printable(text: str) -> str:
     """Messages may carry file names and values from files: no raw control characters reach the terminal."""
-    from codesets.text import printable
+    from codesets.core.text import printable
 
     return printable(text)
 

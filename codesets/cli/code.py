@@ -35,7 +35,7 @@ def code(
     loaded, CPT codes are checked by shape only, and the status says so. Table and CSV show codes
     dotted; JSON and NDJSON keep the stored undotted form.
     """
-    from codesets.warehouse.validity import as_date, check_system, validity
+    from codesets.query.validity import as_date, check_system, validity
 
     check_system(system)
     day = as_date(on)  # before the warehouse is looked at
@@ -53,7 +53,7 @@ def _shown(table, system: str, cut: bool):
     """Codes dotted as their systems print them; in a table, a long successor list cut short."""
     import pyarrow as pa
 
-    from codesets.codes import display
+    from codesets.core.codes import display
 
     # An ICD-9 code's successors are the GEM's ICD-10 candidates; any other code's are of its own system.
     successor_system = {"icd9cm": "icd10cm", "icd9pcs": "icd10pcs"}.get(system, system)

@@ -10,9 +10,9 @@ import sys
 
 import typer
 
-from codesets.config import warehouse_path
-from codesets.errors import QueryError
-from codesets.text import aligned, escape
+from codesets.core.config import warehouse_path
+from codesets.core.errors import QueryError
+from codesets.core.text import aligned, escape
 
 # Rows per write: big enough that a million-row result is a hundred writes, small enough
 # that the text of one batch stays a few megabytes.
@@ -28,7 +28,7 @@ class Format(str, enum.Enum):
 
 def say(text: str, err: bool = False) -> None:
     """Print a report line; file names and values in it cannot reach the terminal as control codes."""
-    from codesets.text import printable
+    from codesets.core.text import printable
 
     typer.echo(printable(text), err=err)
 
@@ -39,7 +39,7 @@ def warehouse(ctx: typer.Context):
 
     flag = ctx.find_root().params.get("warehouse") if ctx else None
     if flag is not None and not str(flag).strip():
-        from codesets.errors import ConfigError
+        from codesets.core.errors import ConfigError
 
         raise ConfigError("--warehouse (or CODESETS_WAREHOUSE) is empty; name the warehouse directory")
     return Warehouse(warehouse_path(flag))
@@ -76,7 +76,7 @@ FORMAT_HELP = (
 def render(data, fmt: Format = Format.table, out=None, columns: list[str] | None = None) -> None:
     """Print an Arrow table or record batch reader, batch by batch.
 
-    table: aligned text (every cell escaped by ``codesets.text.escape``) and a row count;
+    table: aligned text (every cell escaped by ``codesets.core.text.escape``) and a row count;
     csv: lists joined by spaces; json: one array of objects; ndjson: one object per line.
     JSON has dates and timestamps as ISO strings and NaN or infinity as null.
     Dates, timestamps and times Python cannot hold (DuckDB's ``infinity`` and ``-infinity``,

@@ -33,7 +33,7 @@ def diff(
     Parts only one release has are not compared (a note says so). The views gem_changes,
     ptp_changes and mue_changes hold the same comparison for each release and the one it follows.
     """
-    from codesets.warehouse.diff import diff as compare
+    from codesets.query.changes import diff as compare
 
     result = compare(warehouse(ctx), source, old, new)
     render(result.table, fmt, columns=columns)

@@ -47,7 +47,7 @@ def map_codes(
 
     One row per answer: single alternatives, whole combinations (one code per choice list), 'no map' and 'not in GEM' rows, so no code is dropped. Table and CSV output show codes dotted; JSON and NDJSON keep the stored undotted form.
     """
-    from codesets.warehouse.translate import check_request, translate
+    from codesets.query.translate import check_request, translate
 
     check_request(from_system, to_system, method.value, release, as_of)  # before the warehouse is looked at
     con = warehouse(ctx).connect()
@@ -66,7 +66,7 @@ def _dotted(table, from_system: str, to_system: str):
     """The same table with source and target codes as their systems print them."""
     import pyarrow as pa
 
-    from codesets.codes import display
+    from codesets.core.codes import display
 
     source = [display(c, from_system) for c in table.column("source_code").to_pylist()]
     targets = [

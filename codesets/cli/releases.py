@@ -19,6 +19,6 @@ def releases(
     columns: Optional[str] = columns_option(),  # a list by the time it arrives: see columns_option
 ) -> None:
     """List releases: effective window, rows, and what changed against the release each follows."""
-    from codesets.warehouse.query import releases as list_releases
+    from codesets.query import releases as list_releases
 
     render(list_releases(warehouse(ctx)), fmt, columns=columns)

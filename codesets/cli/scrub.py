@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from codesets.cli.common import Format, render, say, warehouse
-from codesets.warehouse.scrub import CHECKS, DEFAULT_CHECKS, INPUT  # no heavy import: the registry only
+from codesets.scrub.engine import CHECKS, DEFAULT_CHECKS, INPUT  # no heavy import: the registry only
 
 
 def register(app: typer.Typer) -> None:
@@ -35,7 +35,7 @@ def scrub(
 
     One finding per broken rule: claim_id, line_number, check, severity, code, related_line_number, reason, reference, suggestion. A bad row is a finding of check `input`, never a failure; other columns of CLAIMS are not read (join the findings back on claim_id and line_number). Exits 0 whenever the scrub ran, with a summary line on stderr.
     """
-    from codesets.warehouse import scrub as scrubbing
+    from codesets.scrub import engine as scrubbing
 
     names = scrubbing.check_names(checks)  # usage errors before any file is read
     wh = warehouse(ctx)

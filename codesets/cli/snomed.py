@@ -47,9 +47,9 @@ def snomed(
     does not hold answers one row, status 'no map records'. Table and CSV show codes dotted;
     JSON and NDJSON keep the stored undotted form.
     """
-    from codesets.errors import UsageError
-    from codesets.warehouse.snomed_eval import Context, SnomedLookup, answers_table, check_concept
-    from codesets.warehouse.validity import as_date
+    from codesets.core.errors import UsageError
+    from codesets.snomed.evaluate import Context, SnomedLookup, answers_table, check_concept
+    from codesets.query.validity import as_date
 
     if batch is not None:
         if concept is not None or sex or age or problems or on:
@@ -76,8 +76,8 @@ def snomed(
 
 
 def _batch(ctx, path: str, out: Optional[str], fmt: Format, columns) -> None:
-    from codesets.warehouse import scrub
-    from codesets.warehouse.snomed_batch import evaluate_file
+    from codesets.scrub import engine as scrub
+    from codesets.snomed.batch import evaluate_file
 
     wh = warehouse(ctx)
     if out is not None:
@@ -98,7 +98,7 @@ def _batch(ctx, path: str, out: Optional[str], fmt: Format, columns) -> None:
 def _dotted(table):
     import pyarrow as pa
 
-    from codesets.codes import display
+    from codesets.core.codes import display
 
     targets = [display(t, "icd10cm") for t in table.column("target").to_pylist()]
     table = table.set_column(table.schema.get_field_index("target"), "target", pa.array(targets, pa.string()))

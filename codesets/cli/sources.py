@@ -9,8 +9,8 @@ from typing import List, Optional
 import typer
 
 from codesets.cli.common import say, warehouse
-from codesets.errors import LoadRejected, UsageError
-from codesets.text import shown
+from codesets.core.errors import LoadRejected, UsageError
+from codesets.core.text import shown
 
 
 def register(app: typer.Typer) -> None:

@@ -18,7 +18,7 @@ def _memory_limit(value: str | None) -> str | None:
     """Checked while the options are read, so a bad value is refused before the warehouse is opened."""
     if value is None:
         return None
-    from codesets.errors import QueryError
+    from codesets.core.errors import QueryError
     from codesets.warehouse.sandbox import parse_memory_limit
 
     try:
@@ -50,7 +50,7 @@ def sql(
     """Run one read-only QUERY (SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN)
     against the views (releases, gem_map, gem_combinations, ...). Ctrl-C stops it at once."""
     from codesets.warehouse import sandbox
-    from codesets.warehouse.query import stream_sql
+    from codesets.query import stream_sql
 
     # The limit is a connection setting, fixed before the sandbox locks the configuration:
     # stream_sql connects inside this block. Ctrl-C: the stream stops the query and re-raises

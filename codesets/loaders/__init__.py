@@ -11,7 +11,7 @@ import importlib
 import pkgutil
 from functools import cache
 
-from codesets.errors import CodesetsError, SourceUnknown
+from codesets.core.errors import CodesetsError, SourceUnknown
 from codesets.loaders.contract import Loader, check
 
 _NOT_LOADERS = {"contract"}

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from codesets.errors import SourceError
-from codesets.text import escape, shown
+from codesets.core.errors import SourceError
+from codesets.core.text import escape, shown
 
 HEAD_BYTES = 1 << 16  # the disclaimer block takes about 1 KB, a CSV header 400 bytes
 DISCLAIMER_LINES = 60  # a disclaimer block longer than this is not one

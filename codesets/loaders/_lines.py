@@ -21,8 +21,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from codesets.errors import SourceError, SystemFailure
-from codesets.text import escape, shown
+from codesets.core.errors import SourceError, SystemFailure
+from codesets.core.text import escape, shown
 
 MAX_LINE = 1 << 20  # a record longer than 1 MiB is no record of any official file
 _BLOCK = 1 << 20

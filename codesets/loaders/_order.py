@@ -41,13 +41,13 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from codesets import codes
-from codesets.errors import SourceError
+from codesets.core import codes
+from codesets.core.errors import SourceError
 from codesets.loaders import _lines
 from codesets.loaders.contract import StagedFile
-from codesets.text import shown
-from codesets.warehouse import sqlfiles
-from codesets.warehouse.checks import Rule
+from codesets.core.text import shown
+from codesets.core import sqlfiles
+from codesets.core.checks import Rule
 
 # Code shapes, canonical (undotted, upper case), as SQL regular expressions.
 # ICD-10-CM: a letter, then a digit and 1-5 more, or (category QA0, new in FY2026) two letters, a

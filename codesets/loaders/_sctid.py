@@ -68,6 +68,13 @@ def check_digit(digits: str) -> str:
     return str(_INVERSE[_checksum(digits + "0")])
 
 
+def make(item: str, kind: str = "concept") -> str:
+    """The short-format SCTID of item identifier ``item`` for a ``kind`` of component: the item, the
+    partition (0, then 0 concept, 1 description, 2 relationship), the check digit. For made-up ids."""
+    body = f"{item}0{KINDS[kind]}"
+    return body + check_digit(body)
+
+
 def check_digit_ok(sctid: str) -> bool:
     """True when the last digit of ``sctid`` is the Verhoeff check digit of the digits before it."""
     return sctid.isascii() and sctid.isdigit() and len(sctid) >= 2 and _checksum(sctid) == 0

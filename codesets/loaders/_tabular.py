@@ -36,12 +36,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
 
-from codesets.errors import SourceError, SystemFailure
+from codesets.core.errors import SourceError, SystemFailure
 from codesets.loaders._order import CM_CODE
 from codesets.loaders.contract import StagedFile
-from codesets.text import escape, shown
-from codesets.warehouse import sqlfiles
-from codesets.warehouse.checks import Rule
+from codesets.core.text import escape, shown
+from codesets.core import sqlfiles
+from codesets.core.checks import Rule
 
 ROOT = "ICD10CM.tabular"
 _BLOCK = 1 << 20

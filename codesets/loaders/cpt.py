@@ -15,7 +15,7 @@ A user who holds a CPT licence loads their code list as a CSV file of this form:
 
 A code is canonical after trimming and upper-casing: five digits (Category I), four digits and
 F (Category II), T (Category III), U (proprietary laboratory analyses) or M (multianalyte
-assays with algorithmic analyses): ``codesets.codes.PATTERNS['cpt']``. Anything else is refused,
+assays with algorithmic analyses): ``codesets.core.codes.PATTERNS['cpt']``. Anything else is refused,
 naming the line and value, and so is a code listed twice (both lines). Dates are YYYY-MM-DD;
 a row's dates narrow the release's window (the code is valid from the later of the release's
 first date and its own effective_from, to the earlier of the release's end and its
@@ -41,12 +41,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from codesets import codes
-from codesets.errors import SourceError, SystemFailure
+from codesets.core import codes
+from codesets.core.errors import SourceError, SystemFailure
 from codesets.loaders import _lines
 from codesets.loaders.contract import Claim, Sample, StagedFile, bundled_sample
-from codesets.text import escape, shown
-from codesets.warehouse import sqlfiles
+from codesets.core.text import escape, shown
+from codesets.core import sqlfiles
 
 PART = "codes"
 # The columns read, by role; a header name is compared after casefolding and turning runs of
@@ -177,7 +177,7 @@ def model():
     """The pandera model of a staged CPT list line (see sql/queries/cpt_stage.sql for the columns)."""
     import pandera.pandas as pa
 
-    from codesets.warehouse.checks import Rule, register_sql_rules
+    from codesets.core.checks import Rule, register_sql_rules
 
     register_sql_rules()
 

@@ -25,12 +25,12 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
-from codesets import codes
-from codesets.errors import SourceError
-from codesets.text import shown
+from codesets.core import codes
+from codesets.core.errors import SourceError
+from codesets.core.text import shown
 from codesets.loaders import _lines
 from codesets.loaders.contract import Claim, Sample, StagedFile, bundled_sample
-from codesets.warehouse import sqlfiles
+from codesets.core import sqlfiles
 
 # What a code of each system may look like (canonical: undotted, upper case), as SQL wants it.
 PATTERNS = {system: codes.PATTERNS[system].pattern for system in codes.GEM_SYSTEMS}
@@ -128,7 +128,7 @@ def model():
     """The pandera model of a staged GEM row (see sql/queries/gems_stage.sql for the columns)."""
     import pandera.pandas as pa
 
-    from codesets.warehouse.checks import Rule, register_sql_rules
+    from codesets.core.checks import Rule, register_sql_rules
 
     register_sql_rules()
 

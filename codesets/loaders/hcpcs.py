@@ -37,12 +37,12 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
-from codesets import codes
-from codesets.errors import SourceError
+from codesets.core import codes
+from codesets.core.errors import SourceError
 from codesets.loaders import _hcpcs_head, _lines
 from codesets.loaders.contract import Claim, Sample, StagedFile, bundled_sample
-from codesets.text import shown
-from codesets.warehouse import sqlfiles
+from codesets.core.text import shown
+from codesets.core import sqlfiles
 
 PART = "alphanumeric"  # CMS: "Alpha-Numeric HCPCS File", fixed-width or spreadsheet
 ACTION_CODES = "ABCDFNPRST"  # the record layout's ACTION CD values
@@ -172,7 +172,7 @@ def model():
     """The pandera model of a staged HCPCS line (see sql/queries/hcpcs_stage.sql for the columns)."""
     import pandera.pandas as pa
 
-    from codesets.warehouse.checks import Rule, register_sql_rules
+    from codesets.core.checks import Rule, register_sql_rules
 
     register_sql_rules()
     actions = ", ".join(f"'{a}'" for a in ACTION_CODES)

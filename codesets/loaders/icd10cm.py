@@ -77,7 +77,7 @@ def model():
     (icd10cm_tabular_stage.sql); the rules of each kind pass the rows of the other."""
     import pandera.pandas as pa
 
-    from codesets.warehouse.checks import register_sql_rules
+    from codesets.core.checks import register_sql_rules
 
     register_sql_rules()
 

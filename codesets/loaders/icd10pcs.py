@@ -64,7 +64,7 @@ def model():
     """The pandera model of a staged ICD-10-PCS line (see sql/queries/order_stage.sql for the columns)."""
     import pandera.pandas as pa
 
-    from codesets.warehouse.checks import register_sql_rules
+    from codesets.core.checks import register_sql_rules
 
     register_sql_rules()
 

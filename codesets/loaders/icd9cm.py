@@ -47,12 +47,12 @@ from datetime import date
 from pathlib import Path
 from typing import NamedTuple
 
-from codesets import codes
-from codesets.errors import SourceError
+from codesets.core import codes
+from codesets.core.errors import SourceError
 from codesets.loaders import _lines
 from codesets.loaders.contract import Claim, Sample, StagedFile, bundled_sample
-from codesets.text import shown
-from codesets.warehouse import sqlfiles
+from codesets.core.text import shown
+from codesets.core import sqlfiles
 
 # The part a file holds: its code system and the width the codes are padded to.
 SYSTEMS = {"diagnoses": "icd9cm", "procedures": "icd9pcs"}
@@ -193,7 +193,7 @@ def model():
     """The pandera model of a staged ICD-9-CM title line (see sql/queries/icd9cm_stage.sql)."""
     import pandera.pandas as pa
 
-    from codesets.warehouse.checks import Rule, register_sql_rules
+    from codesets.core.checks import Rule, register_sql_rules
 
     register_sql_rules()
 

@@ -33,11 +33,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from codesets.errors import SourceError
+from codesets.core.errors import SourceError
 from codesets.loaders import _lines
 from codesets.loaders.contract import Claim, Sample, StagedFile, bundled_sample
-from codesets.text import escape, shown
-from codesets.warehouse import sqlfiles
+from codesets.core.text import escape, shown
+from codesets.core import sqlfiles
 
 # The header's second title names the table; the titles are compared without spaces or case,
 # so the wrapped "HCPCS/<LF>CPT Code" and "HCPCS/CPT Code" are the same title.
@@ -132,11 +132,8 @@ class NcciMueLoader:
         con.execute("CREATE OR REPLACE TEMP TABLE mue_rows AS " + sqlfiles.query("ncci_mue_rows"))
         con.execute(sqlfiles.query("ncci_mue_repeats"))
         con.execute("SET VARIABLE mue_mai_texts = ?", [[MAI_TEXTS[n] for n in sorted(MAI_TEXTS)]])
-        # where a data record holds a control character (NUL, ESC, BEL ...): the rule names its column
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW staged AS SELECT *, CASE WHEN kind = 'data' THEN "
-            f"{_lines.control_at('raw')} END AS control_character FROM ({sqlfiles.query('ncci_mue_stage')})"
-        )
+        con.execute("SET VARIABLE mue_control_pattern = ?", [_lines.CONTROL])
+        con.execute("CREATE OR REPLACE TEMP VIEW staged AS " + sqlfiles.query("ncci_mue_stage"))
         records = dict(con.execute(
             "SELECT file_no, COUNT(*) FILTER (WHERE kind = 'data') FROM mue_rows GROUP BY file_no"
         ).fetchall())
@@ -177,7 +174,7 @@ def model():
     """The pandera model of a staged MUE line (see sql/queries/ncci_mue_stage.sql for the columns)."""
     import pandera.pandas as pa
 
-    from codesets.warehouse.checks import Rule, register_sql_rules
+    from codesets.core.checks import Rule, register_sql_rules
 
     register_sql_rules()
     known = ", ".join(f"'{text}'" for text in MAI_TEXTS.values())

@@ -31,11 +31,11 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
-from codesets.errors import SourceError
+from codesets.core.errors import SourceError
 from codesets.loaders import _lines
 from codesets.loaders.contract import Claim, Sample, StagedFile, bundled_sample
-from codesets.text import shown
-from codesets.warehouse import sqlfiles
+from codesets.core.text import shown
+from codesets.core import sqlfiles
 
 SETTINGS = {"ccipra": "practitioner", "ccioph": "outpatient_hospital"}
 FIELDS = 7  # column 1, column 2, prior-1996 flag, effective, deletion, indicator, rationale
@@ -140,7 +140,7 @@ def model():
     """The pandera model of a staged PTP row (columns: sql/queries/ncci_ptp_stage.sql)."""
     import pandera.pandas as pa
 
-    from codesets.warehouse.checks import Rule, register_sql_rules
+    from codesets.core.checks import Rule, register_sql_rules
 
     register_sql_rules()
 

@@ -26,7 +26,7 @@ The release is named by the YYYYMMDD in the file name, else by the latest effect
 file, and takes effect that day.
 
 Fields are split on tabs in SQL, never by a CSV reader: a rule or advice may hold a quote
-character that is text. Every rule text is read by codesets.warehouse.snomed_rules, once per
+character that is text. Every rule text is read by codesets.core.snomed_rules, once per
 distinct text, and a record whose rule does not parse is refused, naming the record and rule.
 Every SNOMED CT id is checked as an id, not only as digits (``_sctid``): its partition must
 name the kind of component the field holds, and its last digit must be its Verhoeff check digit,
@@ -53,12 +53,12 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
-from codesets import codes
-from codesets.errors import SourceError
+from codesets.core import codes
+from codesets.core.errors import SourceError
 from codesets.loaders import _lines, _sctid
 from codesets.loaders.contract import Claim, Sample, StagedFile, bundled_sample
-from codesets.text import shown
-from codesets.warehouse import sqlfiles
+from codesets.core.text import shown
+from codesets.core import sqlfiles
 
 REFSET_ID = "6011000124106"  # ICD-10-CM complex map reference set
 RF2_HEADER = (
@@ -157,10 +157,12 @@ class SnomedIcd10cmLoader:
         con.execute("CREATE OR REPLACE TEMP TABLE snomed_concept_rows AS " + sqlfiles.query("snomed_concept_rows"))
         _judge_rules(con)
         con.execute("SET VARIABLE snomed_target_pattern = ?", [codes.PATTERNS["icd10cm"].pattern])
+        con.execute("SET VARIABLE snomed_control_pattern = ?", [_lines.CONTROL])
         _judge_sctids(con)
-        con.execute("CREATE OR REPLACE TEMP VIEW staged AS " + _STAGED.format(
-            map_stage=sqlfiles.query("snomed_stage"), concept_stage=sqlfiles.query("snomed_concept_stage")
-        ))
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW staged AS ({sqlfiles.query('snomed_stage')}) "
+            f"UNION ALL BY NAME ({sqlfiles.query('snomed_concept_stage')})"
+        )
         records = dict(con.execute(
             "SELECT file_no, COUNT(*) FILTER (WHERE kind = 'record') FROM snomed_rows GROUP BY file_no "
             "UNION ALL SELECT file_no, COUNT(*) FILTER (WHERE kind IN ('relationship', 'description')) "
@@ -190,7 +192,7 @@ def model():
     """The pandera model of a staged map line (see sql/queries/snomed_rows.sql and snomed_stage.sql)."""
     import pandera.pandas as pa
 
-    from codesets.warehouse.checks import Rule, register_sql_rules
+    from codesets.core.checks import Rule, register_sql_rules
 
     register_sql_rules()
     record = "kind <> 'record' OR field_count <> expected_fields OR "
@@ -281,21 +283,19 @@ def _sctid_rules(record: str, relationship: str, description: str) -> tuple:
     """Each SNOMED CT id ends in its Verhoeff check digit, after partition digits that say what it names.
 
     An id of the right shape (refused by its own rule otherwise) with a digit wrong would load
-    as another concept, or none: a map row, a hierarchy edge or a name would go astray. The check
-    digits are judged once per distinct id (``_judge_sctids``); the partition is read here. The
-    ``id`` of a relationship or description keys only that component's own states, and the
-    bundled sample's are made up without a check digit: there a wrong digit is loaded and noted.
+    as another concept, or none: a map row, a hierarchy edge or a name would go astray. The
+    ``id`` of a relationship or description too: it keys that component's states, and with a
+    digit wrong a later state would not replace the earlier one. The check digits are judged
+    once per distinct id (``_judge_sctids``) and named per line by the stage queries
+    (snomed_stage.sql, snomed_concept_stage.sql); the partition is read here.
     """
-    from codesets.warehouse.checks import Rule
+    from codesets.core.checks import Rule
 
     rules = [
         Rule("check_digit", "check_digit IS NULL",
              "the last digit of a SNOMED CT id is a Verhoeff check digit over the digits before it, and this "
-             "one does not match: a digit is wrong (mistyped, flipped or cut), so the id names another concept "
+             "one does not match: a digit is wrong (mistyped, flipped or cut), so the id names another component "
              "or none; the value names the field and the id: get the file again"),
-        Rule("id", "id_check_digit IS NULL",
-             "component id whose last digit is not its Verhoeff check digit (loaded as written: it keys only the "
-             "component's own states)", note=True),
     ]
     guarded = [(record, name, column, "concept") for name, column in _MAP_IDS]
     guarded += [(relationship, name, column, "concept") for name, column in _RELATIONSHIP_IDS]
@@ -313,10 +313,11 @@ def _sctid_rules(record: str, relationship: str, description: str) -> tuple:
 
 def _judge_sctids(con) -> None:
     """Check the Verhoeff digit of each distinct SNOMED CT id of the staged lines once, vectorised; the
-    few that fail go to the table ``snomed_bad_sctids``, which the staged view (``_STAGED``) reads.
+    few that fail go to the table ``snomed_bad_sctids``, which the stage queries read.
 
     Per row in SQL, the check took ten times the rest of the checks on a million relationships;
-    once per distinct id, in numpy, it takes a fraction of the reading.
+    once per distinct id, in numpy, it takes a fraction of the reading (a SQL fold per distinct id,
+    as benchmarks/gen_snomed.py writes it, took 1.4 times as long).
     """
     import pyarrow as pa
 
@@ -336,26 +337,9 @@ def _judge_sctids(con) -> None:
         con.unregister("snomed_bad_arrow")
 
 
-# The staged relation: the map and concept lines side by side, and what only the checks added here need:
-# where a line holds a control character, and which of its ids fail their check digit.
-_FAILING_IDS = ", ".join(
-    f"CASE WHEN {column} IN (SELECT value FROM snomed_bad_sctids) THEN '{name} ' || {column} END"
-    for name, column in _CONCEPT_IDS
-)
-_STAGED = f"""
-    SELECT
-        *,
-        CASE WHEN kind <> 'header' THEN {_lines.control_at('raw')} END AS control_character,
-        nullif(concat_ws('; ', {_FAILING_IDS}), '') AS check_digit,
-        CASE WHEN kind IN ('relationship', 'description') AND id IN (SELECT value FROM snomed_bad_sctids)
-            THEN id END AS id_check_digit
-    FROM (({{map_stage}}) UNION ALL BY NAME ({{concept_stage}}))
-"""
-
-
 def _judge_rules(con) -> None:
     """Read each distinct rule text once; the verdicts go to a table the checks join."""
-    from codesets.warehouse.snomed_rules import RuleSyntaxError, parse
+    from codesets.core.snomed_rules import RuleSyntaxError, parse
 
     verdicts = []
     for (text,) in con.execute(

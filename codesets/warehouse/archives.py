@@ -44,8 +44,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from codesets.errors import CodesetsError, SourceError, SystemFailure
-from codesets.text import escape, shown
+from codesets.core.errors import CodesetsError, SourceError, SystemFailure
+from codesets.core.text import escape, shown
 
 MAX_TOTAL_BYTES = 8 << 30  # unpacked from one archive, whatever the free space
 MAX_RATIO = 100  # uncompressed / compressed of one member; real CMS text files stay under 15

@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from codesets.loaders.contract import StagedFile
-from codesets.warehouse import sqlfiles
+from codesets.core import sqlfiles
 
 COLUMNS = (
     "source", "release_id", "part", "effective_from", "is_sample", "loaded_at", "loader_version",

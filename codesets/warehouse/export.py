@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codesets import __version__
-from codesets.errors import ConfigError, SystemFailure, WarehouseError
+from codesets.core.errors import ConfigError, SystemFailure, WarehouseError
 from codesets.warehouse import export_folder
 from codesets.warehouse.export_folder import MARKER, MARKER_FORMAT
 from codesets.warehouse.storage import fsync

@@ -16,7 +16,7 @@ import secrets
 import shutil
 from pathlib import Path
 
-from codesets.errors import ConfigError, SystemFailure
+from codesets.core.errors import ConfigError, SystemFailure
 from codesets.warehouse.storage import fsync
 
 MARKER = ".codesets-export.json"

@@ -19,10 +19,11 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from codesets import __version__, loaders
-from codesets.errors import LoadRejected, SourceError, SystemFailure, UsageError
+from codesets.core.errors import LoadRejected, SourceError, SystemFailure, UsageError
 from codesets.loaders.contract import NAME, Claim, StagedFile
-from codesets.text import aligned, shown
-from codesets.warehouse import archives, catalog, checks, publish, storage
+from codesets.core.text import aligned, shown
+from codesets.warehouse import archives, catalog, publish, storage
+from codesets.core import checks
 from codesets.warehouse.catalog import LoadResult, PartResult
 from codesets.warehouse.storage import Warehouse
 

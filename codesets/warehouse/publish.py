@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from codesets.errors import CodesetsError
+from codesets.core.errors import CodesetsError
 from codesets.warehouse.storage import Writer, shape_columns
 
 _COMPRESSION = "zstd"

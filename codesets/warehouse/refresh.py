@@ -11,8 +11,8 @@ from datetime import date
 from pathlib import Path
 
 from codesets import loaders
-from codesets.errors import CodesetsError, SystemFailure, UsageError
-from codesets.text import shown
+from codesets.core.errors import CodesetsError, SystemFailure, UsageError
+from codesets.core.text import shown
 from codesets.warehouse import archives, catalog
 from codesets.warehouse.catalog import LoadResult
 from codesets.warehouse.load import load

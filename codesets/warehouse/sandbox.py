@@ -20,7 +20,7 @@ import re
 import threading
 import time
 
-from codesets.errors import QueryError, QueryTimeout, WarehouseError
+from codesets.core.errors import QueryError, QueryTimeout, WarehouseError
 
 ALLOWED = "one read-only query (SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN)"
 
@@ -50,7 +50,7 @@ _HINTS = {
 # the connect.
 MEMORY_CAP = 4 * 1024**3
 MEMORY_FLAG = "--memory-limit"
-MEMORY_ENV = "CODESETS_SQL_MEMORY_LIMIT"  # belongs in codesets.config, beside CODESETS_WAREHOUSE
+MEMORY_ENV = "CODESETS_SQL_MEMORY_LIMIT"  # belongs in codesets.core.config, beside CODESETS_WAREHOUSE
 _MEMORY = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)\s*", re.IGNORECASE)
 _UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4,
           "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}

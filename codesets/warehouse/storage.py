@@ -45,8 +45,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from codesets import __version__
-from codesets.errors import CodesetsError, ConfigError, NoWarehouse, SystemFailure, WarehouseBusy, WarehouseError
-from codesets.text import shown
+from codesets.core.errors import CodesetsError, ConfigError, NoWarehouse, SystemFailure, WarehouseBusy, WarehouseError
+from codesets.core.text import shown
 
 FORMAT = 2  # 1: one DuckDB file per generation holding all data (codesets 0.1)
 STORAGE_VERSION = "v1.5.0"  # the oldest DuckDB that must open a generation (duckdb-cli 1.5.x)
@@ -429,7 +429,7 @@ def shape_columns() -> dict[str, list[tuple[str, str]]]:
     """The shared shapes' columns and types, from sql/shapes.sql (read once per process)."""
     import duckdb
 
-    from codesets.warehouse import sqlfiles
+    from codesets.core import sqlfiles
 
     scratch = duckdb.connect()
     try:
@@ -446,7 +446,8 @@ def shape_columns() -> dict[str, list[tuple[str, str]]]:
 
 
 def _write_generation(con, wh: Warehouse, number: int, catalog_rows: list[dict]) -> None:
-    from codesets.warehouse import catalog, sqlfiles
+    from codesets.warehouse import catalog
+    from codesets.core import sqlfiles
 
     con.execute("SET enable_progress_bar = false")
     con.execute("BEGIN")  # one commit for the few hundred catalog statements, not one each

@@ -385,7 +385,7 @@ def test_lines_breaking_input_rules_take_no_part(tmp_path):
 
 
 def test_the_bounds_of_units_line_number_and_date_are_those_of_the_sql(tmp_path):
-    from codesets.warehouse.claim_input import MAX_UNITS
+    from codesets.scrub.claims import MAX_UNITS
 
     assert de.MAX_UNITS == MAX_UNITS == 99_999
     write_ptp(tmp_path, PRA1, [("11111", "22222", "20240101", "*", 0, MUTUAL)])

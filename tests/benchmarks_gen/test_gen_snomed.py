@@ -12,7 +12,10 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from codesets.loaders import _sctid
 from tests.conftest import ROOT
 
 SMALL = {"concepts": 1_500, "problems": 4_000}
@@ -55,6 +58,48 @@ def relationship_rows(files: Path) -> list[dict]:
     return [dict(zip(gen.RELATIONSHIP_HEADER, row)) for row in rows[1:]]
 
 
+@pytest.fixture(scope="module")
+def verhoeff():
+    con = duckdb.connect()
+    con.execute(gen.VERHOEFF)
+    yield con
+    con.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.text(alphabet="0123456789", min_size=1, max_size=30))
+def test_the_sql_check_digit_is_pythons(verhoeff, body):
+    """The generator's SQL macro gives _sctid.check_digit's digit for any string of digits (leading
+    zeros, every length mod 8 and past 18 digits), and the id it makes passes the loader's check."""
+    digit, made = verhoeff.execute("SELECT verhoeff($body), with_check($body)", {"body": body}).fetchone()
+    assert digit == _sctid.check_digit(body)
+    assert made == body + digit and _sctid.check_digit_ok(made)
+
+
+def test_the_sql_check_digit_catches_what_verhoeff_catches(verhoeff):
+    """A known id and its one-digit slips: the published example 404684003 (Clinical finding), a
+    digit changed and two neighbours swapped each give another check digit."""
+    assert verhoeff.execute("SELECT verhoeff('40468400')").fetchone()[0] == "3"
+    slips = ["40468410", "40486400", "04468400", "40468404"]
+    got = [row[0] for row in verhoeff.execute("SELECT verhoeff(unnest($slips))", {"slips": slips}).fetchall()]
+    assert "3" not in got and got == [_sctid.check_digit(s) for s in slips]
+
+
+def test_every_id_written_is_a_valid_sctid(files):
+    for r in map_rows(files):
+        for field in ("moduleId", "referencedComponentId", "correlationId", "mapCategoryId"):
+            assert _sctid.is_valid(r[field]), (field, r[field])
+        for named in re.findall(r"IFA ([0-9]+) ", r["mapRule"]):
+            assert _sctid.is_valid(named), named
+    for r in relationship_rows(files):
+        assert _sctid.is_valid(r["id"], "relationship"), r["id"]
+        for field in ("moduleId", "sourceId", "destinationId", "typeId", "characteristicTypeId", "modifierId"):
+            assert _sctid.is_valid(r[field]), (field, r[field])
+    problems = pq.read_table(files / gen.PROBLEMS_NAME).to_pylist()
+    assert all(_sctid.is_valid(r["concept"]) for r in problems)
+    assert all(_sctid.is_valid(c) for r in problems if r["problems"] for c in r["problems"].split("|"))
+
+
 def test_writes_the_three_files(files):
     assert sorted(p.name for p in files.iterdir()) == sorted(
         [gen.MAP_NAME, gen.RELATIONSHIP_NAME, gen.PROBLEMS_NAME, gen.PROBLEMS_CSV])
@@ -86,7 +131,7 @@ def test_map_fields_are_rf2(files):
 
 
 def test_rule_mix_holds_each_kind_in_the_real_forms(files):
-    from codesets.warehouse.snomed_rules import AllOf, parse
+    from codesets.core.snomed_rules import AllOf, parse
 
     rows = [r for r in map_rows(files) if r["active"] == "1"]
     for text in {r["mapRule"] for r in rows}:
@@ -234,8 +279,8 @@ def test_relationship_file_loads_when_the_loader_claims_it(files, warehouse):
 
 def test_batch_agrees_with_the_python_evaluator(files, warehouse):
     from codesets.warehouse.load import load
-    from codesets.warehouse.snomed_batch import evaluate_batch
-    from codesets.warehouse.snomed_eval import SnomedLookup
+    from codesets.snomed.batch import evaluate_batch
+    from codesets.snomed.evaluate import SnomedLookup
 
     load(warehouse, "snomed_icd10cm", [files / gen.MAP_NAME], release_id="20240301")
     problems = pq.read_table(files / gen.PROBLEMS_NAME)

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from codesets.warehouse.load import load
 from tests.conftest import ROOT
-from tests.warehouse.test_diff import MUE_A, MUE_B, OPH_A, OPH_A_FILE, OPH_B, OPH_B_FILE, PRA_A, PRA_B, PTP_A, PTP_B
-from tests.warehouse.test_diff import write_mue, write_ptp
+from tests.query.test_diff import MUE_A, MUE_B, OPH_A, OPH_A_FILE, OPH_B, OPH_B_FILE, PRA_A, PRA_B, PTP_A, PTP_B
+from tests.query.test_diff import write_mue, write_ptp
 
 SUMMARY = [
     "ncci_ptp v322r0 -> v323r0 added: 3 edit lines (outpatient_hospital 0, practitioner 3)",

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.warehouse.test_translate import build_gem_warehouse
+from tests.query.test_translate import build_gem_warehouse
 
 HEADER = "claim_id,line_number,date_of_service,procedure_code,units,setting,name,birth_date,ssn,member_id"
 PHI = ("Jane Q Patient", "1950-02-03", "123-45-6789", "MBR0042")

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from codesets.cli.app import app
-from tests.warehouse.test_translate import build_gem_warehouse
+from tests.query.test_translate import build_gem_warehouse
 
 runner = CliRunner()
 

@@ -23,8 +23,8 @@ from typer.testing import CliRunner
 
 from codesets.cli import common
 from codesets.cli.common import Format, columns_option, render
-from codesets.errors import QueryError
-from codesets.text import aligned, escape
+from codesets.core.errors import QueryError
+from codesets.core.text import aligned, escape
 
 runner = CliRunner()
 
@@ -261,9 +261,9 @@ def command_app(monkeypatch, module) -> typer.Typer:
 def test_releases_command_takes_columns_and_ndjson(monkeypatch):
     from codesets.cli import releases
 
-    query = types.ModuleType("codesets.warehouse.query")
+    query = types.ModuleType("codesets.query")
     query.releases = lambda wh: releases_table()
-    monkeypatch.setitem(sys.modules, "codesets.warehouse.query", query)
+    monkeypatch.setitem(sys.modules, "codesets.query", query)
     app = command_app(monkeypatch, releases)
     result = runner.invoke(app, ["releases", "--format", "ndjson", "--columns", "release_id,effective_from"])
     assert result.exit_code == 0, result.output
@@ -285,13 +285,13 @@ def test_releases_command_takes_columns_and_ndjson(monkeypatch):
 def test_map_shows_codes_dotted_in_table_and_csv_only(monkeypatch, fmt, source, targets):
     from codesets.cli import map as map_cmd
 
-    translate = types.ModuleType("codesets.warehouse.translate")
+    translate = types.ModuleType("codesets.query.translate")
     translate.check_request = lambda *args: None
     translate.translate = lambda con, codes, f, t, **kw: pa.table({
         "input": ["r65.21"], "source_code": ["R6521"], "kind": ["combination"],
         "target_codes": [["78552", "99592"]], "release_id": ["2018"],
     })
-    monkeypatch.setitem(sys.modules, "codesets.warehouse.translate", translate)
+    monkeypatch.setitem(sys.modules, "codesets.query.translate", translate)
     app = command_app(monkeypatch, map_cmd)
     args = ["map", "r65.21", "--from", "icd10cm", "--to", "icd9cm", "--format", fmt,
             "--columns", "source_code,target_codes"]

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import ROOT
-from tests.warehouse.test_translate import build_gem_warehouse
+from tests.query.test_translate import build_gem_warehouse
 
 HEADER = "claim_id,line_number,date_of_service,procedure_code,units,setting,notes"
 CLAIMS = f"{HEADER}\nPHI-C1,1,2026-07-01,99213,1,,secret note\nPHI-C1,2,2026-07-01,97110,0,,\nPHI-C2,1,07/01/2026,99213,,,\n"

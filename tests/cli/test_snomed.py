@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from codesets.cli import snomed as snomed_cmd
 from codesets.cli.app import _Codesets
-from tests.warehouse import code_fakes as fakes
+from tests.query import code_fakes as fakes
 from tests.warehouse.test_snomed_eval import SAMPLE
 
 runner = CliRunner()
@@ -101,7 +101,7 @@ def test_problems_and_episode_of_care_completions(wh_path):
 def test_several_groups_and_no_map(wh_path):
     rows = json.loads(run(wh_path, "46113002", "--format", "json").output)
     assert [(r["map_group"], r["target"]) for r in rows] == [(1, "I110"), (2, "I509")]
-    none = run(wh_path, "123456789", "--format", "json")
+    none = run(wh_path, "1234567009", "--format", "json")
     assert none.exit_code == 0
     assert [(r["status"], r["map_group"], r["target"]) for r in json.loads(none.output)] == \
         [("no map records", None, None)]
@@ -129,7 +129,7 @@ def test_bad_options_exit_2_with_one_line(wh_path, args, message):
 def test_batch_answers_a_file_of_problems_as_the_single_command_does(wh_path, tmp_path):
     problems = tmp_path / "problems.csv"
     problems.write_text("problem_id,concept,sex,age,problems\np1,237145004,F,,\np2,237145004,,,\n"
-                        "p3,999999999,M,30y,\n")
+                        "p3,999999006,M,30y,\n")
     result = runner.invoke(APP, ["--warehouse", str(wh_path), "snomed", "--batch", str(problems), "--format", "json"])
     assert result.exit_code == 0, result.output
     rows = {(r["problem_id"], r["status"], r["target"]) for r in json.loads(result.stdout)}

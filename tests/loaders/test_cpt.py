@@ -16,11 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codesets.errors import LoadRejected, SourceError, UsageError
+from codesets.core.errors import LoadRejected, SourceError, UsageError
 from codesets.loaders import _lines, cpt
 from codesets.loaders.contract import Claim
-from codesets.text import escape
-from codesets.warehouse import checks
+from codesets.core.text import escape
+from codesets.core import checks
 from codesets.warehouse.load import load
 from tests.conftest import FIXTURES, SHARED_DATA, catalog_files
 

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from codesets.errors import LoadRejected, SourceError, UsageError
+from codesets.core.errors import LoadRejected, SourceError, UsageError
 from codesets.loaders import gems
 from codesets.warehouse.load import load
 from tests.conftest import FIXTURES, GEMS_2018, catalog_files, need_shared

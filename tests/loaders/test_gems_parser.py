@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from codesets.loaders import gems
-from codesets.warehouse import checks
+from codesets.core import checks
 from tests.conftest import stage_gems
 
 # (source system, target system, source width, no-map marker)

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codesets.errors import LoadRejected, SourceError
+from codesets.core.errors import LoadRejected, SourceError
 from codesets.loaders import hcpcs
 from codesets.loaders.contract import Claim
-from codesets.warehouse import checks, sqlfiles
+from codesets.core import checks, sqlfiles
 from codesets.warehouse.load import load
 from tests.conftest import FIXTURES, SHARED_DATA, catalog_files, need_shared
 

@@ -19,12 +19,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from codesets.errors import LoadRejected, SourceError
+from codesets.core.errors import LoadRejected, SourceError
 from codesets.loaders import _lines, _sctid, snomed_icd10cm
 from codesets.warehouse.load import load
 from codesets.warehouse.refresh import refresh
 from tests.conftest import FIXTURES, ROOT, SHARED_DATA, need_shared
-from tests.warehouse.test_scrub_ncci import line, run, write_mue
+from tests.scrub.test_scrub_ncci import line, run, write_mue
 
 SNOMED = snomed_icd10cm.LOADER.sample()
 SNOMED_FILES = {kind: next(p for p in SNOMED.files if kind in p.name) for kind in ("Refset", "Description", "Relationship")}

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codesets.errors import LoadRejected, SourceError
+from codesets.core.errors import LoadRejected, SourceError
 from codesets.loaders import icd10cm
 from codesets.loaders.contract import Claim
 from codesets.warehouse.load import load

@@ -10,7 +10,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from codesets.errors import LoadRejected
+from codesets.core.errors import LoadRejected
 from codesets.loaders import icd10pcs
 from codesets.loaders.contract import Claim
 from codesets.warehouse.load import load

@@ -11,11 +11,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from codesets.errors import LoadRejected, SourceError, UsageError
+from codesets.core.errors import LoadRejected, SourceError, UsageError
 from codesets.loaders import icd9cm
 from codesets.loaders.contract import Claim
-from codesets.text import escape
-from codesets.warehouse import checks
+from codesets.core.text import escape
+from codesets.core import checks
 from codesets.warehouse.load import load
 from tests.conftest import FIXTURES, SHARED_DATA, catalog_files, need_shared
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from codesets.errors import SourceError
+from codesets.core.errors import SourceError
 from codesets.loaders import _lines
 
 text_lines = st.lists(

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codesets.errors import LoadRejected, SourceError
+from codesets.core.errors import LoadRejected, SourceError
 from codesets.loaders import ncci_mue
 from codesets.loaders.contract import Claim
-from codesets.warehouse import checks
+from codesets.core import checks
 from codesets.warehouse.load import load
 from tests.conftest import FIXTURES, ROOT, SHARED_DATA, catalog_files, need_shared
 
@@ -270,7 +270,7 @@ def test_a_later_release_closes_the_window_of_its_service_type(warehouse, tmp_pa
 
 def test_view_grain_holds(warehouse):
     from tests.warehouse.test_views import grain_violations
-    from codesets.warehouse import sqlfiles
+    from codesets.core import sqlfiles
 
     load_fixture(warehouse, "good_practitioner.csv", "quirks_outpatient_hospital.csv", release_id="2026-07-01")
     load(warehouse, "ncci_mue", [MUE_FIXTURES / "good_practitioner.csv"], release_id="copy",

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codesets.errors import LoadRejected, SourceError
+from codesets.core.errors import LoadRejected, SourceError
 from codesets.loaders import ncci_ptp
 from codesets.warehouse.load import drop, load
 from codesets.warehouse.storage import Warehouse

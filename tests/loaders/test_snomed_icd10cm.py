@@ -11,8 +11,8 @@ from datetime import date
 
 import pytest
 
-from codesets.errors import LoadRejected
-from codesets.loaders import snomed_icd10cm
+from codesets.core.errors import LoadRejected
+from codesets.loaders import _sctid, snomed_icd10cm
 from codesets.loaders.contract import Claim
 from codesets.warehouse.load import load
 from tests.conftest import FIXTURES, catalog_files
@@ -92,12 +92,9 @@ def test_sample_snapshot_loads(warehouse):
     result = load(warehouse, "snomed_icd10cm", list(SAMPLE.files), release_id="sample",
                   effective_from=SAMPLE.effective_from, sample=True)
     assert [(p.part, p.rows) for p in result.parts] == [("description", 27), ("relationship", 17), ("snapshot", 45)]
-    # the sample's description and relationship ids are made up without a Verhoeff check digit (its
-    # concept ids are real and pass): loaded and noted, as a real file's would be
-    assert [note.split(": ", 1)[0] for note in result.notes] == [
-        "sct2_Description_Snapshot-en_US1000124_SAMPLE.txt", "sct2_Relationship_Snapshot_US1000124_SAMPLE.txt"
-    ]
-    assert all("component id whose last digit is not its Verhoeff check digit" in note for note in result.notes)
+    # every id of the sample is a valid SCTID (its relationship and description ids are made up, with the
+    # partition and Verhoeff check digit of real ones): nothing to note
+    assert result.notes == []
     rows = current(warehouse)
     assert len(rows) == 44  # 45 records, one inactive
     assert key_is_unique(warehouse, "snomed_icd10cm_map", "record_id")
@@ -249,6 +246,25 @@ def test_bad_rows_are_refused_with_file_line_column_value(warehouse, tmp_path, n
     assert [(r["file"], r["line"], r["column"], r["value"]) for r in info.value.rejects] == [
         (path.name, line, column, value)
     ]
+
+
+@pytest.mark.parametrize("kind", ["Relationship", "Description"])
+def test_a_component_id_with_a_wrong_check_digit_is_refused(warehouse, tmp_path, kind):
+    """A relationship or description id keys its component's states: one digit wrong and a later
+    state would not replace the earlier one. Refused like a concept id, naming the field ``id``."""
+    sample = next(p for p in SAMPLE.files if kind in p.name)
+    lines = sample.read_text(encoding="utf-8").splitlines()
+    fields = lines[3].split("\t")
+    good = fields[0]
+    assert _sctid.is_valid(good, kind.lower())
+    bad = good[:-1] + str((int(good[-1]) + 1) % 10)  # the check digit one off: the partition still right
+    path = tmp_path / sample.name.replace("SAMPLE", "20240301")
+    path.write_text("\r\n".join([*lines[:3], _with(fields, 0, bad), *lines[4:]]) + "\r\n", encoding="utf-8",
+                    newline="")
+    with pytest.raises(LoadRejected) as info:
+        load(warehouse, "snomed_icd10cm", [path])
+    assert warehouse.current() is None
+    assert [(r["line"], r["column"], r["value"]) for r in info.value.rejects] == [(4, "check_digit", f"id {bad}")]
 
 
 def test_two_files_of_one_rendering_are_refused(warehouse, tmp_path):

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from codesets.cli.app import app
-from codesets.errors import LoadRejected, SourceError, SystemFailure
+from codesets.core.errors import LoadRejected, SourceError, SystemFailure
 from codesets.loaders.gems import LOADER as GEMS
 from codesets.warehouse import archives
 from codesets.warehouse.load import load

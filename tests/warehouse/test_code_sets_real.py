@@ -41,7 +41,7 @@ def real(tmp_path_factory):
 
 
 def ask(warehouse, codes, system, on):
-    from codesets.warehouse.validity import validity
+    from codesets.query.validity import validity
 
     with warehouse.connect() as con:
         return validity(con, codes, system, on).to_pylist()
@@ -126,7 +126,7 @@ def test_an_icd9_code_after_october_2015_gives_the_gem_candidates_combinations_w
 
 
 def test_the_point_lookup_answers_as_the_batch_on_real_codes(real):
-    from codesets.warehouse.validity import CodeLookup, validity
+    from codesets.query.validity import CodeLookup, validity
 
     rng = random.Random(3)
     with real.connect() as con:

@@ -24,7 +24,7 @@ import pyarrow.dataset as ds
 import pytest
 from typer.testing import CliRunner
 
-from codesets.errors import ConfigError, SystemFailure, WarehouseError
+from codesets.core.errors import ConfigError, SystemFailure, WarehouseError
 from codesets.warehouse import export, export_folder
 from codesets.warehouse.export import MARKER, export_parquet
 from tests.conftest import ROOT

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from codesets.errors import ConfigError, SystemFailure
+from codesets.core.errors import ConfigError, SystemFailure
 from codesets.warehouse import publish, storage
 from codesets.warehouse.load import load
 from codesets.warehouse.refresh import refresh

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from codesets.cli.app import app
-from codesets.errors import SystemFailure, UsageError
+from codesets.core.errors import SystemFailure, UsageError
 from codesets.warehouse.refresh import refresh
 from tests.conftest import ROOT
 

@@ -10,13 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from codesets import loaders
-from codesets.errors import CodesetsError, QueryError, SourceError
+from codesets.core.errors import CodesetsError, QueryError, SourceError
 from codesets.loaders import contract
 from codesets.loaders.gems import LOADER as GEMS
 from codesets.warehouse.load import load
 from codesets.warehouse.refresh import refresh
 from codesets.warehouse.storage import Warehouse
-from codesets.warehouse.translate import translate
+from codesets.query.translate import translate
 from tests.conftest import FIXTURES, GEMS_2017, GEMS_2018, need_shared
 
 I9 = FIXTURES / "gems" / "good_i9gem_lf.txt"

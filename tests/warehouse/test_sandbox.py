@@ -20,7 +20,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from codesets.errors import QueryError, QueryTimeout
+from codesets.core.errors import QueryError, QueryTimeout
 from codesets.warehouse import sandbox
 from tests.conftest import ROOT
 
@@ -541,7 +541,7 @@ class _LockedWarehouse:
 
 
 def test_run_sql_goes_through_the_sandbox(site):
-    from codesets.warehouse.query import run_sql
+    from codesets.query import run_sql
 
     warehouse = _LockedWarehouse(site)
     assert run_sql(warehouse, "SELECT code FROM codes WHERE n = ?", params=[1]).to_pylist() == [{"code": "c1"}]

@@ -1,4 +1,4 @@
-"""Batch evaluation in SQL (codesets.warehouse.snomed_batch) gives SnomedLookup.lookup's answers.
+"""Batch evaluation in SQL (codesets.snomed.batch) gives SnomedLookup.lookup's answers.
 
 The bundled sample map and hierarchy, with hand-made records and is-a links added (compound
 rules, two parents at one distance, a cycle, descendants of IFA concepts), are loaded once into
@@ -16,9 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codesets.errors import QueryError
-from codesets.warehouse.snomed_batch import COLUMNS, evaluate_batch
-from codesets.warehouse.snomed_eval import SnomedLookup
+from codesets.core.errors import QueryError
+from codesets.loaders import _sctid
+from codesets.snomed.batch import COLUMNS, evaluate_batch
+from codesets.snomed.evaluate import SnomedLookup
 
 SAMPLES = Path(__file__).resolve().parents[2] / "codesets" / "samples" / "snomed_icd10cm"
 SAMPLE = SAMPLES / "der2_iisssccRefset_ExtendedMapSnapshot_US1000124_SAMPLE.txt"
@@ -28,28 +29,28 @@ RELATIONSHIPS = SAMPLES / "sct2_Relationship_Snapshot_US1000124_SAMPLE.txt"
 RULE_CONCEPTS = ("248152002", "248153007", "290145004", "295390002", "12067001")
 # hand-made is-a links added to the sample's: (child, parent)
 EXTRA_ISA = [
-    ("100000009", "100000001"), ("100000009", "100000002"),  # two mapped parents at one step
-    ("100000010", "100000011"), ("100000011", "100000010"),  # a cycle, nothing mapped above
-    ("100000012", "290145004"),                              # below an IFA concept (itself below 7248001)
-    ("100000013", "290145004"), ("100000013", "12067001"),   # below two IFA concepts, two steps from two maps
-    ("100000014", "248152002"),                              # below Female (finding)
+    ("100009004", "100001001"), ("100009004", "100002008"),  # two mapped parents at one step
+    ("100010009", "100011008"), ("100011008", "100010009"),  # a cycle, nothing mapped above
+    ("100012001", "290145004"),                              # below an IFA concept (itself below 7248001)
+    ("100013006", "290145004"), ("100013006", "12067001"),   # below two IFA concepts, two steps from two maps
+    ("100014000", "248152002"),                              # below Female (finding)
 ]
-HIERARCHY_CONCEPTS = tuple(sorted({c for pair in EXTRA_ISA for c in pair} - {"100000001", "100000002"}))
+HIERARCHY_CONCEPTS = tuple(sorted({c for pair in EXTRA_ISA for c in pair} - {"100001001", "100002008"}))
 
 _AGE_AT = "IFA 445518008 | Age at onset of clinical finding (observable entity) |"
 # hand-made records appended to the sample: rules of several clauses (none in the sample), where a
 # FALSE clause after an UNKNOWN one must cancel what the record wanted, and a group with no default
 EXTRA = [
-    ("100000001", 1, 1, f"{_AGE_AT} < 29.0 days AND IFA 248152002 | Female (finding) |", "P001"),
-    ("100000001", 1, 2,
+    ("100001001", 1, 1, f"{_AGE_AT} < 29.0 days AND IFA 248152002 | Female (finding) |", "P001"),
+    ("100001001", 1, 2,
      "IFA 290145004 | Intentional aspirin poisoning (disorder) | AND IFA 248153007 | Male (finding) |", "T39012?"),
-    ("100000001", 1, 3, f"IFA 248152002 | Female (finding) | AND {_AGE_AT} >= 18.0 years", "N001"),
-    ("100000001", 1, 4, "OTHERWISE TRUE", ""),
-    ("100000001", 2, 1, "IFA 12067001 | Acquired coxa vara (disorder) |", "M21159"),
-    ("100000001", 2, 2, f"{_AGE_AT} <= 1.0 years AND IFA 295390002 | Intentional 5-aminosalicylic acid overdose |",
+    ("100001001", 1, 3, f"IFA 248152002 | Female (finding) | AND {_AGE_AT} >= 18.0 years", "N001"),
+    ("100001001", 1, 4, "OTHERWISE TRUE", ""),
+    ("100001001", 2, 1, "IFA 12067001 | Acquired coxa vara (disorder) |", "M21159"),
+    ("100001001", 2, 2, f"{_AGE_AT} <= 1.0 years AND IFA 295390002 | Intentional 5-aminosalicylic acid overdose |",
      "T3712X?"),
-    ("100000002", 1, 1, f"{_AGE_AT} > 4.0 weeks AND {_AGE_AT} < 6.0 months", "Q001"),
-    ("100000002", 1, 2, "TRUE", "Q002"),
+    ("100002008", 1, 1, f"{_AGE_AT} > 4.0 weeks AND {_AGE_AT} < 6.0 months", "Q001"),
+    ("100002008", 1, 2, "TRUE", "Q002"),
 ]
 AGES = (None, "28d", "29d", "4w", "1m", "6m", "17y", "18y", "216m", "30y", "17.99y", "6574.5d", "6574d",
         "6574.50000000000000001d", "6574.49999999999999999d", "28.999999999999999999d")
@@ -70,8 +71,9 @@ def sample(tmp_path_factory):
         f"\tADVICE\t{target}\t447561005\t447639009\r\n" for n, (c, g, p, rule, target) in enumerate(EXTRA))
     path = folder / SAMPLE.name
     path.write_text(text + extra, encoding="utf-8", newline="")
-    links = "".join(f"{900000 + n}021\t20240301\t1\t731000124108\t{child}\t{parent}\t0\t116680003"
-                    f"\t900000000000011006\t900000000000451002\r\n" for n, (child, parent) in enumerate(EXTRA_ISA))
+    links = "".join(f"{_sctid.make(str(900000 + n), 'relationship')}\t20240301\t1\t731000124108\t{child}\t{parent}"
+                    f"\t0\t116680003\t900000000000011006\t900000000000451002\r\n"
+                    for n, (child, parent) in enumerate(EXTRA_ISA))
     relationships = folder / RELATIONSHIPS.name
     relationships.write_text(RELATIONSHIPS.read_text(encoding="utf-8") + links, encoding="utf-8", newline="")
     warehouse = Warehouse(folder / "wh")
@@ -112,15 +114,15 @@ def check(con, lookup, cases, as_text=True):
 
 def test_grid_matches_python_row_for_row(sample):
     con, lookup, concepts = sample
-    lists = PROBLEM_LISTS + (("100000012",), ("100000013",), ("100000014",))
+    lists = PROBLEM_LISTS + (("100012001",), ("100013006",), ("100014000",))
     cases = [(c, s, a, p) for c in concepts + list(HIERARCHY_CONCEPTS) + ["12067001"]
              for s, a, p in itertools.product(SEXES, AGES, lists)]
     got = check(con, lookup, cases)
     statuses = {r["status"] for r in got}
     assert {"mapped", "context needed", "incomplete", "no target", "no rule held", "no map records"} <= statuses
-    assert {"100000001", "100000002"} <= set(concepts)
-    assert {("100000009", "100000001"), ("100000009", "100000002"), ("12067001", "67321002"),
-            ("100000013", "7248001"), ("100000013", "67321002")} <= {(r["concept"], r["mapped_via"]) for r in got}
+    assert {"100001001", "100002008"} <= set(concepts)
+    assert {("100009004", "100001001"), ("100009004", "100002008"), ("12067001", "67321002"),
+            ("100013006", "7248001"), ("100013006", "67321002")} <= {(r["concept"], r["mapped_via"]) for r in got}
     assert len(got) >= len(cases)
 
 
@@ -154,13 +156,13 @@ def test_known_answers(sample):
 
 def test_concept_the_map_lacks_gives_one_no_map_records_row(sample):
     con, lookup, _ = sample
-    table = pa.table({"problem_id": ["x", "y"], "concept": ["999999999", "46113002"]})
+    table = pa.table({"problem_id": ["x", "y"], "concept": ["999999006", "46113002"]})
     rows = evaluate_batch(con, table).to_pylist()
-    assert rows[0] == dict(problem_id="x", concept="999999999", mapped_via=None, map_group=None,
+    assert rows[0] == dict(problem_id="x", concept="999999006", mapped_via=None, map_group=None,
                            status="no map records", target=None, category=None, advice=None, rule=None,
                            record_id=None, map_priority=None, needs=[], completions=None)
     assert [r["map_group"] for r in rows[1:]] == [1, 2]
-    check(con, lookup, [("999999999", "F", "30y", ("290145004",))])
+    check(con, lookup, [("999999006", "F", "30y", ("290145004",))])
 
 
 def test_empty_batch_and_bad_input(sample):
@@ -186,7 +188,7 @@ _AGE = st.one_of(
 @given(data=st.data())
 def test_property_sql_equals_python(sample, data):
     con, lookup, concepts = sample
-    universe = sorted(set(concepts) | set(RULE_CONCEPTS) | set(HIERARCHY_CONCEPTS) | {"999999999"})
+    universe = sorted(set(concepts) | set(RULE_CONCEPTS) | set(HIERARCHY_CONCEPTS) | {"999999006"})
     case = st.tuples(st.sampled_from(universe), st.sampled_from(SEXES), _AGE,
                      st.lists(st.sampled_from(universe), max_size=4).map(tuple))
     cases = data.draw(st.lists(case, min_size=1, max_size=25))

@@ -1,4 +1,4 @@
-"""The I-MAGIC evaluator (codesets.warehouse.snomed_eval) on the specification's exemplars.
+"""The I-MAGIC evaluator (codesets.snomed.evaluate) on the specification's exemplars.
 
 Hand-made rows passed to ``evaluate`` prove one rule each; the bundled sample, loaded into a
 throwaway warehouse, proves ``SnomedLookup`` over the view (inactive records, completions).
@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from codesets.errors import QueryError
-from codesets.warehouse.snomed_eval import (
+from codesets.core.errors import QueryError
+from codesets.snomed.evaluate import (
     Age,
     Context,
     MapRecord,
@@ -23,7 +23,7 @@ from codesets.warehouse.snomed_eval import (
     parse_age,
     parse_sex,
 )
-from tests.warehouse import code_fakes as fakes
+from tests.query import code_fakes as fakes
 
 SAMPLE = (Path(__file__).resolve().parents[2] / "codesets" / "samples" / "snomed_icd10cm"
           / "der2_iisssccRefset_ExtendedMapSnapshot_US1000124_SAMPLE.txt")
@@ -143,8 +143,8 @@ PHASES = [
 
 @pytest.mark.parametrize("bound, inside, outside", PHASES)
 def test_phase_of_life_boundaries(bound, inside, outside):
-    records = [rec("1000001", 1, 1, f"{AGE} {bound}", "A000"),
-               rec("1000001", 1, 2, "OTHERWISE TRUE", "A009")]
+    records = [rec("10001005", 1, 1, f"{AGE} {bound}", "A000"),
+               rec("10001005", 1, 2, "OTHERWISE TRUE", "A009")]
     for age in inside:
         assert only(evaluate(records, ctx(age=age))).target == "A000", (bound, age)
     for age in outside:
@@ -152,15 +152,15 @@ def test_phase_of_life_boundaries(bound, inside, outside):
 
 
 def test_juvenile_and_adolescence_ranges_as_two_clauses():
-    juvenile = [rec("1000002", 1, 1, f"{AGE} >= 1.0 years AND {AGE} < 18.0 years", "A000"),
-                rec("1000002", 1, 2, "OTHERWISE TRUE", "A009")]
+    juvenile = [rec("10002003", 1, 1, f"{AGE} >= 1.0 years AND {AGE} < 18.0 years", "A000"),
+                rec("10002003", 1, 2, "OTHERWISE TRUE", "A009")]
     assert [only(evaluate(juvenile, ctx(age=a))).target for a in ("11m", "1y", "17y", "18y")] == \
         ["A009", "A000", "A000", "A009"]
 
 
 def test_age_and_sex_compound_rule():
-    records = [rec("1000003", 1, 1, f"{AGE} < 18.0 years AND {FEMALE}", "A000"),
-               rec("1000003", 1, 2, "OTHERWISE TRUE", "A009")]
+    records = [rec("10003008", 1, 1, f"{AGE} < 18.0 years AND {FEMALE}", "A000"),
+               rec("10003008", 1, 2, "OTHERWISE TRUE", "A009")]
     assert only(evaluate(records, ctx(age="10y", sex="F"))).target == "A000"
     assert only(evaluate(records, ctx(age="10y", sex="M"))).needs == ()
     # a known false clause settles the record whatever the other one
@@ -200,7 +200,7 @@ def test_several_map_groups_answer_in_group_order():
 
 
 def test_group_without_a_rule_that_holds_has_no_answer():
-    records = [rec("1000004", 1, 1, FEMALE, "N979"), rec("1000004", 2, 1, "TRUE", "Z793")]
+    records = [rec("10004002", 1, 1, FEMALE, "N979"), rec("10004002", 2, 1, "TRUE", "Z793")]
     first, second = evaluate(records, ctx(sex="M"))
     assert (first.status, first.target, first.record_id, first.needs) == ("no rule held", None, None, ())
     assert second.target == "Z793"
@@ -234,10 +234,10 @@ def test_rows_as_mappings_and_one_concept_only():
 
 
 def test_rules_no_context_can_answer_are_refused_not_taken_as_true():
-    other = [rec("1000005", 1, 1, "IFA 371152001 | Assisted (qualifier value) | < 3.0", "A000")]
+    other = [rec("10005001", 1, 1, "IFA 371152001 | Assisted (qualifier value) | < 3.0", "A000")]
     with pytest.raises(QueryError, match="observable 371152001"):
         evaluate(other, ctx(age="3y"))
-    no_unit = [rec("1000005", 1, 1, f"{AGE} < 3.0", "A000")]
+    no_unit = [rec("10005001", 1, 1, f"{AGE} < 3.0", "A000")]
     with pytest.raises(QueryError, match="no unit of time"):
         evaluate(no_unit, ctx(age="3y"))
 
@@ -271,7 +271,7 @@ _GROUPS = st.lists(st.tuples(st.integers(1, 3), st.integers(1, 5), _RULES, st.sa
 @given(_GROUPS, st.sampled_from([None, "F", "M"]), st.sampled_from([None, "3d", "30d", "11m", "17y", "18y", "70y"]),
        st.sampled_from([(), ("290145004",)]))
 def test_one_answer_per_group_and_nothing_true_by_default(rows, sex, age, problems):
-    records = [rec("1000006", g, p, r, t, record_id=f"id{i}") for i, (g, p, r, t) in enumerate(rows)]
+    records = [rec("10006000", g, p, r, t, record_id=f"id{i}") for i, (g, p, r, t) in enumerate(rows)]
     answers = evaluate(records, ctx(sex, age, problems))
     assert [a.map_group for a in answers] == sorted({r.map_group for r in records})
     for answer in answers:
@@ -332,7 +332,7 @@ def test_lookup_over_the_sample(mapped):
         assert only(lookup.lookup("36440009", age="29d")).target == "R6251"
         assert only(lookup.lookup("7248001", problems=["290145004"])).target == "T39012?"
         assert only(lookup.lookup("248152002")).status == "no target"
-        assert lookup.lookup("999999999") == []
+        assert lookup.lookup("999999006") == []
         advice = only(lookup.lookup("371162008")).advice
         assert "POSSIBLE REQUIREMENT FOR AN EXTERNAL CAUSE CODE" in advice
 

@@ -21,9 +21,10 @@ from typing import NamedTuple
 
 import pytest
 
-from codesets.warehouse.snomed_batch import evaluate_batch
-from codesets.warehouse.snomed_eval import SnomedLookup
-from tests.warehouse import code_fakes as fakes
+from codesets.loaders import _sctid
+from codesets.snomed.batch import evaluate_batch
+from codesets.snomed.evaluate import SnomedLookup
+from tests.query import code_fakes as fakes
 
 SAMPLE = (Path(__file__).resolve().parents[2] / "codesets" / "samples" / "snomed_icd10cm"
           / "der2_iisssccRefset_ExtendedMapSnapshot_US1000124_SAMPLE.txt")
@@ -320,7 +321,7 @@ PHASES = [
     ("pre-senile", "< 65.0 years", ["64.99y", "779m", "23741d"], ["65y", "780m", "23741.25d"]),
     ("senile", ">= 65.0 years", ["65y", "780m", "23741.25d"], ["64.99y", "779m", "23741d"]),
 ]
-PHASE_CONCEPT = {phase: str(1000100 + n) for n, (phase, *_rest) in enumerate(PHASES)}
+PHASE_CONCEPT = {phase: _sctid.make(str(10010 + n)) for n, (phase, *_rest) in enumerate(PHASES)}
 
 
 @pytest.fixture(scope="module")

@@ -13,12 +13,13 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from codesets.errors import LoadRejected, SourceError
+from codesets.core.errors import LoadRejected, SourceError
+from codesets.loaders import _sctid
 from codesets.warehouse.load import load
-from codesets.warehouse.snomed_batch import evaluate_batch
-from codesets.warehouse.snomed_eval import SnomedLookup
-from codesets.warehouse.snomed_hierarchy import Hierarchy
-from tests.warehouse import code_fakes as fakes
+from codesets.snomed.batch import evaluate_batch
+from codesets.snomed.evaluate import SnomedLookup
+from codesets.snomed.hierarchy import Hierarchy
+from tests.query import code_fakes as fakes
 
 SAMPLES = Path(__file__).resolve().parents[2] / "codesets" / "samples" / "snomed_icd10cm"
 MAP = SAMPLES / "der2_iisssccRefset_ExtendedMapSnapshot_US1000124_SAMPLE.txt"
@@ -65,7 +66,7 @@ def test_sample_parts_views_and_names(sample):
         assert names["12067001"] == "Acquired coxa vara (disorder)"
         assert names["48661000"] == "Peritonitis (disorder)"  # the fully specified name, not the synonym
         # UTF-8 read as UTF-8: the synonym's en dash is one character
-        (term,) = con.execute("SELECT term FROM descriptions WHERE description_id = '200099011'").fetchone()
+        (term,) = con.execute("SELECT term FROM descriptions WHERE description_id = '200099014'").fetchone()
         assert term == "Peritonitis \u2013 inflammation of the peritoneum"
         for view, key in (("snomed_relationships", "relationship_id"), ("snomed_hierarchy", "concept_id, parent_id"),
                           ("snomed_concept_names", "concept_id")):
@@ -75,10 +76,10 @@ def test_sample_parts_views_and_names(sample):
 
 def test_latest_state_wins_across_releases(warehouse, tmp_path):
     first = write(tmp_path, "sct2_Relationship_Snapshot_US1000124_20230901.txt",
-                  [REL_HEAD, isa("1000021", "12067001", "67321002", time="20230901"),
-                   isa("2000021", "12067001", "2749000", time="20230901")])
+                  [REL_HEAD, isa("1000027", "12067001", "67321002", time="20230901"),
+                   isa("2000029", "12067001", "2749000", time="20230901")])
     second = write(tmp_path, "sct2_Relationship_Snapshot_US1000124_20240301.txt",
-                   [REL_HEAD, isa("2000021", "12067001", "2749000", active="0")])
+                   [REL_HEAD, isa("2000029", "12067001", "2749000", active="0")])
     load(warehouse, "snomed_icd10cm", [first])
     with warehouse.connect() as con:
         assert len(con.execute("SELECT * FROM snomed_hierarchy").fetchall()) == 2
@@ -90,20 +91,20 @@ def test_latest_state_wins_across_releases(warehouse, tmp_path):
 
 def test_a_real_hierarchy_retires_the_samples_but_not_the_sample_map(sample, tmp_path):
     real = write(tmp_path, "sct2_Relationship_Snapshot_US1000124_20240901.txt",
-                 [REL_HEAD, isa("3000021", "100000099", "67321002")])
+                 [REL_HEAD, isa("3000022", "100099006", "67321002")])
     load(sample, "snomed_icd10cm", [real])
     with sample.connect() as con:
         assert con.execute("SELECT concept_id, parent_id FROM snomed_hierarchy").fetchall() == [
-            ("100000099", "67321002")]
+            ("100099006", "67321002")]
         assert con.execute("SELECT count(*) FROM snomed_icd10cm_map").fetchone()[0] > 20
         lookup = SnomedLookup(con)
-        assert [(a.target, a.mapped_via) for a in lookup.lookup("100000099")] == [("M21959", "67321002")]
+        assert [(a.target, a.mapped_via) for a in lookup.lookup("100099006")] == [("M21959", "67321002")]
         assert lookup.lookup("12067001") == []  # the sample's link is gone with the sample hierarchy
 
 
 REL = REL_HEAD.split("\t")
-GOOD = isa("1000021", "12067001", "67321002").split("\t")
-DESC_GOOD = ["2000011", "20240301", "1", US, "12067001", "en", "900000000000003001", "Acquired coxa vara (disorder)",
+GOOD = isa("1000027", "12067001", "67321002").split("\t")
+DESC_GOOD = ["2000017", "20240301", "1", US, "12067001", "en", "900000000000003001", "Acquired coxa vara (disorder)",
              "900000000000448009"]
 
 
@@ -123,7 +124,7 @@ BAD = {
     "relationship_group": ("rel", [_with(GOOD, 6, "-1")], 2, "relationshipGroup", "-1"),
     "relationship_type": ("rel", [_with(GOOD, 7, "is a")], 2, "typeId", "is a"),
     "relationship_duplicate": ("rel", ["\t".join(GOOD), "\t".join(GOOD)], 3, "duplicate_of",
-                               "component 1000021 at effectiveTime 20240301, also on line 2"),
+                               "component 1000027 at effectiveTime 20240301, also on line 2"),
     "description_concept": ("desc", [_with(DESC_GOOD, 4, "coxa vara")], 2, "conceptId", "coxa vara"),
     "description_language": ("desc", [_with(DESC_GOOD, 5, "EN!")], 2, "languageCode", "EN!"),
     "description_term": ("desc", [_with(DESC_GOOD, 7, "")], 2, "term", ""),
@@ -169,14 +170,14 @@ def test_text_definitions_are_not_taken_for_names(tmp_path):
 
 def test_ancestors_nearest_and_cycles():
     tree = Hierarchy({"c": ["b1", "b2"], "b1": ["a"], "b2": ["a2"], "a2": ["a"], "x": ["y"], "y": ["x"],
-                      "d": ["99999999", "100000000"]})
+                      "d": ["99999003", "100000000"]})
     assert tree.ancestors("c") == {"b1", "b2", "a", "a2"}
     assert tree.ancestors("x") == {"y"}  # a cycle ends the walk
     assert tree.present({"c"}) == {"c", "b1", "b2", "a", "a2"}
     assert tree.nearest("c", {"a", "a2"}) == ["a", "a2"]  # both two steps up
     assert tree.nearest("c", {"a"}) == ["a"]
     assert tree.nearest("x", {"q"}) == []
-    assert tree.nearest("d", {"100000000", "99999999"}) == ["99999999", "100000000"]  # SCTID (numeric) order
+    assert tree.nearest("d", {"100000000", "99999003"}) == ["99999003", "100000000"]  # SCTID (numeric) order
     assert not Hierarchy({}) and tree
 
 
@@ -210,28 +211,29 @@ def test_a_concept_without_records_maps_through_its_nearest_mapped_ancestor(samp
         # a mapped concept answers from its own records, never through an ancestor
         assert {a.mapped_via for a in lookup.lookup("67321002")} == {None}
         # nothing mapped above: no answer, no guess
-        assert lookup.lookup("404684003") == [] and lookup.lookup("999999999") == []
+        assert lookup.lookup("404684003") == [] and lookup.lookup("999999006") == []
 
 
 def test_ifa_rules_are_satisfied_by_descendants_on_the_problem_list(sample, tmp_path):
     extra = write(tmp_path, "sct2_Relationship_Snapshot_US1000124_20240901.txt",
-                  [REL_HEAD, *(isa(f"{n}000021", child, parent) for n, (child, parent) in enumerate(
-                      [("100000012", "290145004"), ("299233007", "404684003"), ("67321002", "299233007"),
-                       ("12067001", "67321002"), ("100000013", "12067001"), ("7248001", "404684003"),
-                       ("290145004", "7248001")], 1))])
+                  [REL_HEAD, *(isa(_sctid.make(f"{n}000", "relationship"), child, parent) for n, (child, parent) in
+                               enumerate([("100012001", "290145004"), ("299233007", "404684003"),
+                                          ("67321002", "299233007"), ("12067001", "67321002"),
+                                          ("100013006", "12067001"), ("7248001", "404684003"),
+                                          ("290145004", "7248001")], 1))])
     load(sample, "snomed_icd10cm", [extra])
     with sample.connect() as con:
         lookup = SnomedLookup(con)
         # a descendant of 290145004 on the list makes "IFA 290145004" true for 7248001
-        (salicylate,) = lookup.lookup("7248001", problems=["100000012"])
+        (salicylate,) = lookup.lookup("7248001", problems=["100012001"])
         assert (salicylate.target, salicylate.mapped_via) == ("T39012?", None)
         (plain,) = lookup.lookup("7248001", problems=["404684003"])  # an ancestor does not
         assert plain.target == "T39091?" and plain.needs == ("problems", "episode_of_care")
         # a grandchild of 67321002 below 12067001: through 67321002, its IFA 12067001 record fires
-        (grandchild,) = lookup.lookup("100000013")
+        (grandchild,) = lookup.lookup("100013006")
         assert (grandchild.mapped_via, grandchild.target) == ("67321002", "M21159")
-        rows = evaluate_batch(con, pa.table({"problem_id": ["a", "b", "c"], "concept": ["7248001", "7248001", "100000013"],
-                                             "problems": ["100000012", "404684003", None]})).to_pylist()
+        rows = evaluate_batch(con, pa.table({"problem_id": ["a", "b", "c"], "concept": ["7248001", "7248001", "100013006"],
+                                             "problems": ["100012001", "404684003", None]})).to_pylist()
         assert [(r["target"], r["mapped_via"]) for r in rows] == [("T39012?", None), ("T39091?", None),
                                                                   ("M21159", "67321002")]
 
@@ -263,19 +265,20 @@ def test_completions_in_the_batch_follow_each_problems_date(with_codes):
 
 
 def test_the_nearest_ancestor_walk_stops_at_the_same_depth_in_python_and_sql(sample, tmp_path):
-    from codesets.warehouse.snomed_hierarchy import MAX_STEPS
+    from codesets.snomed.hierarchy import MAX_STEPS
 
     # two chains up to 67321002 (mapped): one MAX_STEPS links long, one a link longer
-    chain = [(f"{500000000 + n}", f"{500000000 + n + 1}") for n in range(MAX_STEPS - 1)]
-    chain += [(f"{500000000 + MAX_STEPS - 1}", "67321002"), ("600000000", "500000000")]
+    link = [_sctid.make(str(5000000 + n)) for n in range(MAX_STEPS)]  # made-up concepts, link[0] the lowest
+    low, lower = link[0], _sctid.make("6000000")
+    chain = list(zip(link, link[1:])) + [(link[-1], "67321002"), (lower, low)]
     path = write(tmp_path, "sct2_Relationship_Snapshot_US1000124_20240901.txt",
-                 [REL_HEAD, *(isa(f"{n}000021", c, p) for n, (c, p) in enumerate(chain, 1))])
+                 [REL_HEAD, *(isa(_sctid.make(f"{n}000", "relationship"), c, p) for n, (c, p) in enumerate(chain, 1))])
     load(sample, "snomed_icd10cm", [path])
     with sample.connect() as con:
         lookup = SnomedLookup(con)
-        assert [a.mapped_via for a in lookup.lookup("500000000")] == ["67321002"]
-        assert lookup.lookup("600000000") == []
-        rows = evaluate_batch(con, pa.table({"problem_id": ["a", "b"], "concept": ["500000000", "600000000"]}))
+        assert [a.mapped_via for a in lookup.lookup(low)] == ["67321002"]
+        assert lookup.lookup(lower) == []
+        rows = evaluate_batch(con, pa.table({"problem_id": ["a", "b"], "concept": [low, lower]}))
         assert [(r["mapped_via"], r["status"]) for r in rows.to_pylist()] == [("67321002", "mapped"),
                                                                               (None, "no map records")]
 
@@ -292,7 +295,7 @@ def test_a_real_map_alone_retires_the_sample_hierarchy(sample, tmp_path):
 
 
 def test_an_empty_on_date_is_today_and_leading_zeros_are_refused(with_codes):
-    from codesets.errors import QueryError
+    from codesets.core.errors import QueryError
 
     with with_codes.connect() as con:
         rows = evaluate_batch(con, pa.table({"problem_id": ["a", "b"], "concept": ["7248001", "7248001"],

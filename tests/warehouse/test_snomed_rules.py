@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from codesets.warehouse.snomed_rules import (
+from codesets.core.snomed_rules import (
     OPERATORS,
     AllOf,
     Always,

@@ -12,7 +12,7 @@ from datetime import date
 
 import pytest
 
-from codesets.errors import ConfigError, LoadRejected, NoWarehouse, WarehouseBusy, WarehouseError
+from codesets.core.errors import ConfigError, LoadRejected, NoWarehouse, WarehouseBusy, WarehouseError
 from codesets.loaders.gems import LOADER as GEMS
 from codesets.warehouse import storage
 from codesets.warehouse.load import drop, load

@@ -8,7 +8,7 @@ from collections import defaultdict
 import pytest
 
 from codesets.loaders.contract import SHARED_TABLES
-from codesets.warehouse import sqlfiles
+from codesets.core import sqlfiles
 
 VIEW_NAMES = [v.name for v in sqlfiles.views()]
 

@@ -1,4 +1,4 @@
-"""The SNOMED CT is-a hierarchy in memory, for the map evaluator (codesets.warehouse.snomed_eval).
+"""The SNOMED CT is-a hierarchy in memory, for the map evaluator (codesets.snomed.evaluate).
 
 ``Hierarchy.read(con)`` reads the view snomed_hierarchy (every active is-a link in force) once;
 ``ancestors`` and ``nearest`` then answer from memory. Both walk up breadth first with a visited

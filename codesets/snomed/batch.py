@@ -38,10 +38,10 @@ import math
 import warnings
 from fractions import Fraction
 
-from codesets.errors import QueryError
-from codesets.warehouse import snomed_rules as rules
-from codesets.warehouse import sqlfiles
-from codesets.warehouse.snomed_eval import SEX_OF, age_bound_days, parse_age, parse_sex
+from codesets.core.errors import QueryError
+from codesets.core import snomed_rules as rules
+from codesets.core import sqlfiles
+from codesets.snomed.evaluate import SEX_OF, age_bound_days, parse_age, parse_sex
 
 COLUMNS = ("problem_id", "concept", "map_group", "status", "target", "mapped_via", "category", "advice", "rule",
            "record_id", "map_priority", "needs", "completions")
@@ -231,7 +231,7 @@ def evaluate_batch(con, problems):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from codesets.warehouse.validity import as_date
+    from codesets.query.validity import as_date
 
     table = _as_table(problems)
     names = set(table.column_names)
@@ -314,9 +314,9 @@ def evaluate_file(warehouse, path) -> "object":
 
     import duckdb
 
-    from codesets.errors import SourceError, UsageError
-    from codesets.text import shown
-    from codesets.warehouse.scrub import without_values
+    from codesets.core.errors import SourceError, UsageError
+    from codesets.core.text import shown
+    from codesets.core.text import without_values
 
     path = Path(path)
     if not path.is_file():

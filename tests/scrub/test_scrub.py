@@ -13,9 +13,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from codesets.errors import SourceError, UsageError
-from codesets.warehouse import query, scrub
-from tests.warehouse.test_translate import build_gem_warehouse
+from codesets.core.errors import SourceError, UsageError
+from codesets import query
+from codesets.scrub import engine as scrub
+from codesets.scrub import scrub as scrub_lines
+from tests.query.test_translate import build_gem_warehouse
 
 HEADER = "claim_id,line_number,date_of_service,procedure_code,modifier_1,modifier_2,units,setting"
 FINDING_COLUMNS = ["claim_id", "line_number", "check", "severity", "code", "related_line_number", "reason",
@@ -441,8 +443,8 @@ def test_parquet_with_date_and_integer_columns(wh, tmp_path, echo_check):
 
 def test_arrow_and_pandas_through_the_query_layer(wh, echo_check):
     table = typed_table()
-    from_arrow = query.scrub(table, checks=echo_check, warehouse=wh)
-    from_pandas = query.scrub(table.to_pandas(), checks=echo_check, warehouse=wh)
+    from_arrow = scrub_lines(table, checks=echo_check, warehouse=wh)
+    from_pandas = scrub_lines(table.to_pandas(), checks=echo_check, warehouse=wh)
     assert isinstance(from_arrow, pa.Table)
     assert from_arrow.to_pylist() == from_pandas.to_pylist()
     assert reasons([r for r in from_arrow.to_pylist() if r["check"] == "input"]) == TYPED_FINDINGS
@@ -475,8 +477,8 @@ def test_pandas_missing_values_and_mixed_columns(wh):
 def test_the_query_layer_finds_the_warehouse_from_the_environment(wh, tmp_path, monkeypatch):
     monkeypatch.setenv("CODESETS_WAREHOUSE", str(wh.path))
     path = write(tmp_path, f"{HEADER}\nC1,1,2026-07-01,99213,,,0,\n")
-    assert [r["reason"] for r in query.scrub(path, checks=()).to_pylist()] == ["units is not above 0"]
-    assert [r["reason"] for r in query.scrub(str(path), checks=[], warehouse=str(wh.path)).to_pylist()] == [
+    assert [r["reason"] for r in scrub_lines(path, checks=()).to_pylist()] == ["units is not above 0"]
+    assert [r["reason"] for r in scrub_lines(str(path), checks=[], warehouse=str(wh.path)).to_pylist()] == [
         "units is not above 0"]
 
 

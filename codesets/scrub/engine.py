@@ -38,10 +38,10 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codesets.errors import SourceError, UsageError
-from codesets.text import escape, shown
-from codesets.warehouse import sqlfiles
-from codesets.warehouse.claim_input import (
+from codesets.core.errors import SourceError, UsageError
+from codesets.core.text import without_values, escape, shown
+from codesets.core import sqlfiles
+from codesets.scrub.claims import (
     MAX_LINE_BYTES,
     MAX_UNITS,
     OPTIONAL,
@@ -51,7 +51,7 @@ from codesets.warehouse.claim_input import (
 
 
 def _prepare_validity(con) -> None:
-    from codesets.warehouse.validity import prepare_scrub
+    from codesets.query.validity import prepare_scrub
 
     prepare_scrub(con)
 
@@ -300,17 +300,6 @@ def _arrow(result):
         warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
         return result.to_arrow_table()
 
-
-def without_values(exc: Exception) -> str:
-    """DuckDB's first line with quoted text and numbers left out: either may be a claim value (PHI).
-
-    DuckDB quotes text it cannot convert, but not a number ("Type DOUBLE with value 1.2e+19
-    can't be cast"); a name such as INT64 keeps its digits.
-    """
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    first = lines[0] if lines else type(exc).__name__
-    first = re.sub(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"", "'…'", first)
-    return re.sub(r"(?<![\w.…])[-+]?[0-9][0-9.,:/eE+-]*", "…", first)[:300]
 
 
 def _ident(name: str) -> str:

@@ -20,9 +20,9 @@ import itertools
 from collections import defaultdict
 from typing import NamedTuple
 
-from codesets import codes
-from codesets.errors import QueryError
-from codesets.warehouse import sqlfiles
+from codesets.core import codes
+from codesets.core.errors import QueryError
+from codesets.core import sqlfiles
 
 
 class Answer(NamedTuple):

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from codesets.loaders import gems
-from codesets.warehouse import checks
+from codesets.core import checks
 from tests.conftest import FIXTURES, stage_gems
 
 

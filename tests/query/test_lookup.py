@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from codesets.errors import QueryError
-from codesets.warehouse.lookup import Answer, GemLookup
-from codesets.warehouse.translate import translate
+from codesets.core.errors import QueryError
+from codesets.query.lookup import Answer, GemLookup
+from codesets.query.translate import translate
 
 
 def batch_answers(con, codes, from_system, to_system):

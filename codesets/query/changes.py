@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from codesets.errors import SourceUnknown, UsageError
-from codesets.text import escape
-from codesets.warehouse import sqlfiles
+from codesets.core.errors import SourceUnknown, UsageError
+from codesets.core.text import escape
+from codesets.core import sqlfiles
 
 if TYPE_CHECKING:
     import pyarrow as pa

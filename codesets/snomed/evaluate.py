@@ -84,9 +84,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Iterable, Mapping, NamedTuple
 
-from codesets.errors import QueryError
-from codesets.warehouse import snomed_rules as rules
-from codesets.warehouse.snomed_hierarchy import Hierarchy
+from codesets.core.errors import QueryError
+from codesets.core import snomed_rules as rules
+from codesets.snomed.hierarchy import Hierarchy
 
 FEMALE = "248152002"
 MALE = "248153007"
@@ -426,7 +426,7 @@ class SnomedLookup:
         return [a._replace(completions=self.completions(a.target, release)) if a.incomplete else a for a in answers]
 
     def release_in_force(self, on=None) -> str | None:
-        from codesets.warehouse.validity import as_date
+        from codesets.query.validity import as_date
 
         day = as_date(on)
         return next((r for r, start, end in self._windows if start <= day and (end is None or day <= end)), None)

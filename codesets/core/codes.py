@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from codesets.errors import QueryError
+from codesets.core.errors import QueryError
 
 GEM_SYSTEMS = ("icd9cm", "icd10cm", "icd9pcs", "icd10pcs")
 CODE_SYSTEMS = ("icd9cm", "icd10cm", "icd9pcs", "icd10pcs", "hcpcs", "cpt", "snomedct")

@@ -1,8 +1,15 @@
-"""Read-only SQL over the warehouse views, for analysts and the CLI."""
+"""The public Python face of the warehouse: connect, sandboxed SQL, validity, lookups, diff.
+
+``connect()`` opens the warehouse read-only in one line; the other functions take a
+``warehouse`` (a Warehouse or its path; by default the one --warehouse/CODESETS_WAREHOUSE or
+the default location names). The SNOMED CT engine is ``codesets.snomed`` and the claim scrub
+``codesets.scrub``; both build on this package.
+"""
 
 from __future__ import annotations
 
-from codesets.warehouse import sandbox, sqlfiles
+from codesets.warehouse import sandbox
+from codesets.core import sqlfiles
 from codesets.warehouse.storage import Warehouse
 
 
@@ -32,8 +39,22 @@ def releases(warehouse: Warehouse):
     return run_sql(warehouse, sqlfiles.query("release_listing"))
 
 
+def connect(warehouse=None):
+    """A read-only, sandboxed DuckDB connection to the published generation (``with`` closes it).
+
+    ``codesets.connect().sql("SELECT * FROM gem_map LIMIT 5")``: the views of the warehouse,
+    one generation for the connection's life, no writes, no files outside the warehouse.
+    """
+    return warehouse_of(warehouse).connect()
+
+
+def warehouse_of(warehouse) -> Warehouse:
+    """``warehouse`` as a Warehouse: one already, a path, or None for the configured default."""
+    return _warehouse(warehouse)
+
+
 def _warehouse(warehouse) -> Warehouse:
-    from codesets.config import warehouse_path
+    from codesets.core.config import warehouse_path
 
     return warehouse if isinstance(warehouse, Warehouse) else Warehouse(warehouse_path(warehouse))
 
@@ -43,9 +64,9 @@ def validity(codes, system=None, on=None, warehouse=None):
 
     ``codes`` is a list of codes (with ``system`` and one date ``on``, default today) or a pyarrow
     Table / pandas DataFrame with a column ``code`` and optional ``code_system`` and ``on_date``.
-    Columns: codesets.warehouse.validity.COLUMNS (status, valid, titles, window, successors...).
+    Columns: codesets.query.validity.COLUMNS (status, valid, titles, window, successors...).
     """
-    from codesets.warehouse.validity import validity as answer
+    from codesets.query.validity import validity as answer
 
     with _warehouse(warehouse).connect() as con:
         return answer(con, codes, system, on)
@@ -57,35 +78,9 @@ def code_lookup(warehouse=None):
     It keeps one read-only connection (one generation) open: close it with ``lookup.close()``
     or use it in a ``with`` block. A billable code answers from memory in microseconds.
     """
-    from codesets.warehouse.validity import CodeLookup
+    from codesets.query.validity import CodeLookup
 
     return CodeLookup(_warehouse(warehouse).connect(), owns_connection=True)
-
-
-def snomed_lookup(warehouse=None):
-    """A point evaluation of the SNOMED CT map: ``lookup.lookup("237145004", sex="F")`` -> [GroupAnswer].
-
-    It keeps one read-only connection (one generation) open and the map in memory: close it
-    with ``lookup.close()`` or use it in a ``with`` block.
-    """
-    from codesets.warehouse.snomed_eval import SnomedLookup
-
-    return SnomedLookup(_warehouse(warehouse).connect(), owns_connection=True)
-
-
-def scrub(claims, checks=None, warehouse=None):
-    """Scrub claim lines; return the findings as a pyarrow Table.
-
-    ``claims`` is a CSV or Parquet path, a pyarrow Table or a pandas DataFrame with the
-    claim-line columns of docs/scrub-rules.md (other columns are ignored: join the findings
-    back on claim_id and line_number). ``checks`` names the checks besides ``input``, which
-    always runs (default: validity, ptp and mue). ``warehouse`` is a Warehouse or its path; by default the one CODESETS_WAREHOUSE
-    or the default location names.
-    """
-    from codesets.warehouse import scrub as scrubbing
-
-    checks = scrubbing.DEFAULT_CHECKS if checks is None else checks
-    return scrubbing.scrub(_warehouse(warehouse), claims, checks).findings
 
 
 def diff(source, a, b, warehouse=None):
@@ -95,9 +90,9 @@ def diff(source, a, b, warehouse=None):
     of the view gem_changes, ptp_changes or mue_changes (without release_id and
     previous_release_id). ``a`` is read as the older release, whichever takes effect first.
     ``warehouse`` is a Warehouse or its path; by default the one CODESETS_WAREHOUSE or the
-    default location names. Raises SourceUnknown or UsageError (codesets.errors) for a source
+    default location names. Raises SourceUnknown or UsageError (codesets.core.errors) for a source
     or release it does not know, naming the known ones.
     """
-    from codesets.warehouse import diff as diffing
+    from codesets.query import changes as diffing
 
     return diffing.diff(_warehouse(warehouse), source, a, b).table

@@ -17,9 +17,9 @@ import datetime as _dt
 import itertools
 from typing import NamedTuple
 
-from codesets import codes
-from codesets.errors import QueryError
-from codesets.warehouse import sqlfiles
+from codesets.core import codes
+from codesets.core.errors import QueryError
+from codesets.core import sqlfiles
 
 COLUMNS = (
     "input",              # the code exactly as given
@@ -131,7 +131,7 @@ def validity(con, codes_in, system: str | None = None, on=None):
 
 
 # An ICD-9 code's successors on a date from 2015-10-01 are its forward GEM answers. The GEM's
-# alternatives are assembled by codesets.warehouse.lookup (the rows of one direction, read once),
+# alternatives are assembled by codesets.query.lookup (the rows of one direction, read once),
 # not in code_validity.sql: building every combination there costs a quarter of a second a query.
 _GEM_TARGET = {"icd9cm": "icd10cm", "icd9pcs": "icd10pcs"}
 
@@ -160,7 +160,7 @@ class GemCandidates:
     """An ICD-9 code's forward GEM answers in the current release, a combination joined by '+'."""
 
     def __init__(self, con):
-        from codesets.warehouse.lookup import GemLookup
+        from codesets.query.lookup import GemLookup
 
         self._lookup = GemLookup(con)
 

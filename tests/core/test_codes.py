@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from codesets import codes
-from codesets.errors import QueryError
+from codesets.core import codes
+from codesets.core.errors import QueryError
 
 
 def canonical(system):
@@ -104,7 +104,7 @@ def gem_con():
     """One in-memory warehouse reused by every example; each example rewrites its maps."""
     import duckdb
 
-    from codesets.warehouse import sqlfiles
+    from codesets.core import sqlfiles
 
     con = duckdb.connect()
     con.execute(sqlfiles.shapes_sql())  # plain tables here, where a warehouse has views over Parquet
@@ -129,7 +129,7 @@ selector_text = st.one_of(
 @settings(max_examples=60, deadline=None)
 @given(known=st.lists(short_icd10, min_size=1, max_size=25, unique=True), text=selector_text)
 def test_range_twin_agrees_with_the_translation_query(gem_con, known, text):
-    from codesets.warehouse.translate import translate
+    from codesets.query.translate import translate
 
     try:
         selector = codes.parse_selector(text)

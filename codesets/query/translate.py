@@ -1,6 +1,6 @@
 """GEM translation: codes, ranges and prefixes of one ICD system into the other.
 
-``translate`` reads the inputs (``codesets.codes.parse_selector``), works out which GEM
+``translate`` reads the inputs (``codesets.core.codes.parse_selector``), works out which GEM
 release serves each direction, and runs one SQL statement (``sql/queries/gem_translate.sql``)
 with the inputs as a registered Arrow table. Combinations come back whole, one row per
 complete alternative; no input is dropped.
@@ -17,9 +17,9 @@ import itertools
 import warnings
 from collections.abc import Iterable
 
-from codesets import codes
-from codesets.errors import QueryError
-from codesets.warehouse import sqlfiles
+from codesets.core import codes
+from codesets.core.errors import QueryError
+from codesets.core import sqlfiles
 
 METHODS = ("forward", "backward", "both", "multi-stage")
 
@@ -101,7 +101,7 @@ def translate(
             table = con.execute(sql, params).to_arrow_table()
     finally:
         con.unregister(name)
-    from codesets.warehouse.titles import with_map_titles
+    from codesets.query.titles import with_map_titles
 
     return with_map_titles(con, table)
 

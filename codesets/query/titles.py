@@ -21,7 +21,7 @@ _ANY_CODE_SET = "SELECT count(*) FROM release_catalog WHERE list_contains(?, sou
 
 
 def _any_code_set(con) -> bool:
-    from codesets.codes import SOURCE_OF
+    from codesets.core.codes import SOURCE_OF
 
     return bool(con.execute(_ANY_CODE_SET, [sorted(set(SOURCE_OF.values()))]).fetchall()[0][0])
 
@@ -37,7 +37,7 @@ def lookup(con, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
 
 
 def with_map_titles(con, table):
-    """A translation table (codesets.warehouse.translate) with source_title and target_titles added."""
+    """A translation table (codesets.query.translate) with source_title and target_titles added."""
     import pyarrow as pa
 
     if not table.num_rows or not _any_code_set(con):

@@ -12,8 +12,8 @@ from datetime import date
 
 import pytest
 
-from codesets.errors import QueryError
-from codesets.warehouse.translate import COLUMNS, translate
+from codesets.core.errors import QueryError
+from codesets.query.translate import COLUMNS, translate
 
 # (release, direction, source, target or None for no map, flags)
 ROWS = [
@@ -295,7 +295,7 @@ def test_batch_translation_imports_no_pandas(real_2018):
     program = (
         "import sys\n"
         "from codesets.warehouse.storage import Warehouse\n"
-        "from codesets.warehouse.translate import translate\n"
+        "from codesets.query.translate import translate\n"
         "con = Warehouse(sys.argv[1]).connect()\n"
         "answer = translate(con, ['250.00', 'E11*', '806.4'], 'icd9cm', 'icd10cm', method='both')\n"
         "assert answer.num_rows > 3\n"

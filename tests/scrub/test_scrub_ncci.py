@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 
 from codesets.warehouse.load import load
-from codesets.warehouse.query import scrub
+from codesets.scrub import scrub
 from tests.loaders.test_ncci_ptp import write_ptp
 
 MUE_NOTICE = b'"Hand-made MUE table for tests.\n\nNot CMS limits.",,,\r\n'

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.warehouse import code_fakes as fakes
+from tests.query import code_fakes as fakes
 
 ICD10 = fakes.FakeCodeLoader(source="icd10cm")
 HCPCS = fakes.FakeCodeLoader(source="hcpcs")
@@ -56,7 +56,7 @@ def coded(warehouse, tmp_path, monkeypatch):
 
 
 def answers(warehouse, codes, system, on):
-    from codesets.warehouse.validity import validity
+    from codesets.query.validity import validity
 
     with warehouse.connect() as con:
         return {r["input"]: r for r in validity(con, codes, system, on).to_pylist()}
@@ -134,7 +134,7 @@ def test_cpt_without_a_list_is_checked_by_shape_and_says_so(coded):
 def test_a_batch_carries_its_own_systems_and_dates(coded):
     import pyarrow as pa
 
-    from codesets.warehouse.validity import validity
+    from codesets.query.validity import validity
 
     batch = pa.table({
         "code": ["J9035", "M54.5", "M54.5"],
@@ -144,7 +144,7 @@ def test_a_batch_carries_its_own_systems_and_dates(coded):
     with coded.connect() as con:
         table = validity(con, batch)
     assert table.column("status").to_pylist() == ["terminated", "billable", "header (not billable)"]
-    from codesets.warehouse.validity import COLUMNS
+    from codesets.query.validity import COLUMNS
 
     assert tuple(table.column_names) == COLUMNS
 
@@ -164,7 +164,7 @@ def test_codes_view_merges_unbroken_releases_and_splits_on_a_change(coded):
 
 
 def test_lookup_answers_as_the_batch_does(coded):
-    from codesets.warehouse.validity import CodeLookup, validity
+    from codesets.query.validity import CodeLookup, validity
 
     with coded.connect() as con:
         codes = [r[0] for r in con.execute("SELECT DISTINCT code FROM code_history WHERE code_system = 'icd10cm'").fetchall()]
@@ -187,7 +187,7 @@ def test_lookup_answers_as_the_batch_does(coded):
 def test_billable_means_inside_the_release_and_the_codes_own_dates(warehouse, tmp_path_factory, monkeypatch, rows, day):
     """The Python statement of the rule, against the SQL, on random add and termination dates."""
     from codesets.warehouse.storage import Warehouse
-    from codesets.warehouse.validity import validity
+    from codesets.query.validity import validity
 
     fakes.install(monkeypatch, HCPCS)
     folder = tmp_path_factory.mktemp("hcpcs")
@@ -212,7 +212,7 @@ def test_billable_means_inside_the_release_and_the_codes_own_dates(warehouse, tm
 def test_scrub_checks_procedure_and_diagnosis_codes(coded):
     import pyarrow as pa
 
-    from codesets.warehouse import query
+    from codesets.scrub import scrub as scrub_lines
 
     claims = pa.table({
         "claim_id": ["c1", "c1", "c2", "c3"],
@@ -221,7 +221,7 @@ def test_scrub_checks_procedure_and_diagnosis_codes(coded):
         "procedure_code": ["J9035", "Q5107", "99213", "XX1"],
         "diagnosis_codes": ["M54.5", None, "M54.5| A00.0 |B99", ""],
     })
-    found = query.scrub(claims, checks=["validity"], warehouse=coded).to_pylist()
+    found = scrub_lines(claims, checks=["validity"], warehouse=coded).to_pylist()
     # within a line, findings sort by reference: B99 names only the release, M54.5 its line too
     got = [(f["claim_id"], f["line_number"], f["severity"], f["code"], f["reason"]) for f in found]
     assert got == [

@@ -21,7 +21,7 @@ def titled(tmp_path_factory):
 
 
 def test_map_answers_gain_titles_when_a_code_set_is_loaded(titled):
-    from codesets.warehouse.translate import translate
+    from codesets.query.translate import translate
 
     warehouse, load, icd9 = titled
     with warehouse.connect() as con:

@@ -3,6 +3,8 @@ keeps any value on one printable line."""
 
 from __future__ import annotations
 
+import re
+
 
 def escape(value, limit: int | None = 200) -> str:
     """``value`` as one printable line of at most ``limit`` characters plus a cut marker
@@ -96,3 +98,14 @@ def aligned(names, rows) -> str:
     ]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     return "\n".join(lines)
+
+def without_values(exc: Exception) -> str:
+    """DuckDB's first line with quoted text and numbers left out: either may be a claim value (PHI).
+
+    DuckDB quotes text it cannot convert, but not a number ("Type DOUBLE with value 1.2e+19
+    can't be cast"); a name such as INT64 keeps its digits.
+    """
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    first = lines[0] if lines else type(exc).__name__
+    first = re.sub(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"", "'…'", first)
+    return re.sub(r"(?<![\w.…])[-+]?[0-9][0-9.,:/eE+-]*", "…", first)[:300]

@@ -2,7 +2,7 @@
 
 ``ClaimSource.of(claims)`` says where the lines come from; ``open(con)`` makes them the temp view
 ``scrub_source`` with the claim-line columns named and typed as the input rules expect
-(codesets.warehouse.scrub runs those rules). Only the claim-line columns are read.
+(codesets.scrub.engine runs those rules). Only the claim-line columns are read.
 
 A ClaimSource of a file owns a private scratch folder (mode 0700, under the system's temp
 folder) and ``close()`` removes it, with any copy of claim lines in it. A copy is made only
@@ -29,8 +29,8 @@ import stat
 import tempfile
 from pathlib import Path
 
-from codesets.errors import SourceError, UsageError
-from codesets.text import shown
+from codesets.core.errors import SourceError, UsageError
+from codesets.core.text import shown
 
 REQUIRED = ("claim_id", "line_number", "date_of_service", "procedure_code")
 OPTIONAL = ("modifier_1", "modifier_2", "modifier_3", "modifier_4", "units", "setting", "member_id", "provider_id",

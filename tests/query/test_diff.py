@@ -1,4 +1,4 @@
-"""Diffs between releases (codesets.warehouse.diff) and the change views, on hand-made files in
+"""Diffs between releases (codesets.query.changes) and the change views, on hand-made files in
 the exact CMS layouts and on the real GEMs: every change type asserted row by row, the views
 agreeing with the diff, and the PTP diff held to a Python twin for any two quarters in any load order."""
 
@@ -12,9 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codesets.errors import SourceUnknown, UsageError
-from codesets.warehouse import diff as diffing
-from codesets.warehouse import query, sqlfiles
+from codesets.core.errors import SourceUnknown, UsageError
+from codesets.query import changes as diffing
+from codesets import query
+from codesets.core import sqlfiles
 from codesets.warehouse.load import load
 from codesets.warehouse.storage import Warehouse
 from tests.conftest import GEMS_2017, GEMS_2018, ROOT, need_shared
