@@ -1,14 +1,39 @@
-"""Shared fixtures: the real files in ../shared/data and throwaway warehouses."""
+"""Shared fixtures: the real files in ../shared/data, throwaway warehouses, Hypothesis profiles.
+
+The real CMS files live in ../shared/data beside the repository, which a fresh clone does not
+have. Every test that reads them asks ``need_shared(path, ...)`` (or, at collection time, uses
+``requires_shared(path, ...)`` as a mark) first: where a file is absent the test is skipped and
+the skip names the file. Nothing else in tests/ looks at ../shared.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 FIXTURES = Path(__file__).resolve().parent / "data"
+
+# Hypothesis: "ci" (CI=true) is derandomized, so a run is the same run every time and a failure
+# in CI is reproduced by running the same test; "dev" (the default) explores new examples each
+# run and keeps failures in .hypothesis/. Neither has a deadline: this 2-core machine is shared
+# and one slow example is noise, not a finding. A test's own @settings(max_examples=...) wins
+# over the profile's. HYPOTHESIS_PROFILE=ci|dev picks one by hand.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    max_examples=50,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", max_examples=100, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else "dev"))
 
 GEMS_2018 = {
     "2018_I9gem.txt": SHARED_DATA / "gems" / "2018" / "2018_I9gem.txt",
@@ -38,10 +63,27 @@ def catalog_files(warehouse, release_id: str) -> dict[str, dict]:
     return {f["name"]: f for (f,) in rows}
 
 
+def shared_missing(*paths: Path) -> str | None:
+    """Why a test of these real files cannot run here (the first one absent), or None.
+
+    A path is a file or a folder; no path at all means ../shared/data itself.
+    """
+    for path in paths or (SHARED_DATA,):
+        if not Path(path).exists():
+            return f"real CMS files not found ({path}); they live in ../shared/data beside the repository"
+    return None
+
+
 def need_shared(*paths: Path) -> None:
-    missing = [p for p in paths if not p.is_file()]
-    if missing:
-        pytest.skip(f"real CMS files not found ({missing[0]}); they live in ../shared/data beside the repo")
+    """Skip the calling test, naming the file, unless every path (default: ../shared/data) exists."""
+    reason = shared_missing(*paths)
+    if reason:
+        pytest.skip(reason)
+
+
+def requires_shared(*paths: Path):
+    """The same, as a mark for collection time: ``pytest.param(..., marks=requires_shared(path))``."""
+    return pytest.mark.skipif(shared_missing(*paths) is not None, reason=shared_missing(*paths) or "")
 
 
 @pytest.fixture

@@ -108,6 +108,14 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     typer.echo(f"codesets: warning: {_printable(str(message))}", err=True)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from codesets import __version__
+
+        typer.echo(f"codesets {__version__}")
+        raise typer.Exit(0)
+
+
 app = typer.Typer(
     cls=_Codesets,
     name="codesets",
@@ -127,6 +135,9 @@ def main_options(
         envvar=ENV_WAREHOUSE,
         help="Warehouse directory (env CODESETS_WAREHOUSE; default ~/.local/share/codesets/warehouse).",
         show_envvar=False,
+    ),
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
     ),
 ) -> None:
     """Global options."""

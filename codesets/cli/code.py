@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import typer
 
-from codesets.cli.common import Format, columns_option, render, warehouse
+from codesets.cli.common import Format, columns_option, dotted, render, warehouse
 
 SHOWN_SUCCESSORS = 8  # in a table; CSV and JSON carry them all
 
@@ -35,39 +35,23 @@ def code(
     loaded, CPT codes are checked by shape only, and the status says so. Table and CSV show codes
     dotted; JSON and NDJSON keep the stored undotted form.
     """
-    from codesets.query.validity import as_date, check_system, validity
+    from codesets import query
 
-    check_system(system)
-    day = as_date(on)  # before the warehouse is looked at
-    con = warehouse(ctx).connect()
-    try:
-        table = validity(con, codes, system, day)
-    finally:
-        con.close()
-    if fmt not in (Format.json, Format.ndjson):
-        table = _shown(table, system, cut=fmt == Format.table)
+    table = query.validity(codes, system, on, warehouse=warehouse(ctx), dotted=dotted(fmt))
+    if fmt == Format.table:
+        table = _cut(table)
     render(table, fmt, columns=columns)
 
 
-def _shown(table, system: str, cut: bool):
-    """Codes dotted as their systems print them; in a table, a long successor list cut short."""
+def _cut(table):
+    """In a table, a long successor list cut short; CSV and JSON carry them all."""
     import pyarrow as pa
 
-    from codesets.core.codes import display
-
-    # An ICD-9 code's successors are the GEM's ICD-10 candidates; any other code's are of its own system.
-    successor_system = {"icd9cm": "icd10cm", "icd9pcs": "icd10pcs"}.get(system, system)
     shown = []
-    for successors in table.column("successors").to_pylist():
-        if successors is None:
-            shown.append(None)
-            continue
-        items = [" + ".join(display(part, successor_system) for part in s.split("+")) for s in successors]
-        if cut and len(items) > SHOWN_SUCCESSORS:
+    for items in table.column("successors").to_pylist():
+        if items is not None and len(items) > SHOWN_SUCCESSORS:
             items = items[:SHOWN_SUCCESSORS] + [f"... ({len(items) - SHOWN_SUCCESSORS} more)"]
         shown.append(items)
-    codes = [display(c, system) for c in table.column("code").to_pylist()]
-    table = table.set_column(table.schema.get_field_index("code"), "code", pa.array(codes, pa.string()))
     return table.set_column(
         table.schema.get_field_index("successors"), "successors", pa.array(shown, pa.list_(pa.string()))
     )

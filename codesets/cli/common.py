@@ -45,6 +45,11 @@ def warehouse(ctx: typer.Context):
     return Warehouse(warehouse_path(flag))
 
 
+def dotted(fmt: Format) -> bool:
+    """Whether ``fmt`` shows codes dotted (``R65.21``): table and csv do; json and ndjson keep the stored form."""
+    return Format(fmt) in (Format.table, Format.csv)
+
+
 def columns_option():
     """The ``--columns a,b,c`` option; the command receives a list of names, or None."""
     return typer.Option(

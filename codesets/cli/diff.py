@@ -33,9 +33,9 @@ def diff(
     Parts only one release has are not compared (a note says so). The views gem_changes,
     ptp_changes and mue_changes hold the same comparison for each release and the one it follows.
     """
-    from codesets.query.changes import diff as compare
+    from codesets.query import diff_report
 
-    result = compare(warehouse(ctx), source, old, new)
+    result = diff_report(source, old, new, warehouse=warehouse(ctx))
     render(result.table, fmt, columns=columns)
     for note in result.notes:
         say(f"note: {note}", err=True)

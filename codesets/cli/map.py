@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from codesets.cli.common import Format, columns_option, render, warehouse
+from codesets.cli.common import Format, columns_option, dotted, render, warehouse
 
 
 class Method(str, enum.Enum):
@@ -47,35 +47,8 @@ def map_codes(
 
     One row per answer: single alternatives, whole combinations (one code per choice list), 'no map' and 'not in GEM' rows, so no code is dropped. Table and CSV output show codes dotted; JSON and NDJSON keep the stored undotted form.
     """
-    from codesets.query.translate import check_request, translate
+    from codesets import query
 
-    check_request(from_system, to_system, method.value, release, as_of)  # before the warehouse is looked at
-    con = warehouse(ctx).connect()
-    try:
-        table = translate(
-            con, codes, from_system, to_system, method=method.value, release=release, as_of=as_of
-        )
-    finally:
-        con.close()
-    if fmt not in (Format.json, Format.ndjson):
-        table = _dotted(table, from_system, to_system)
+    table = query.translate(codes, from_system, to_system, method=method.value, release=release, as_of=as_of,
+                            warehouse=warehouse(ctx), dotted=dotted(fmt))
     render(table, fmt, columns=columns)
-
-
-def _dotted(table, from_system: str, to_system: str):
-    """The same table with source and target codes as their systems print them."""
-    import pyarrow as pa
-
-    from codesets.core.codes import display
-
-    source = [display(c, from_system) for c in table.column("source_code").to_pylist()]
-    targets = [
-        None if codes is None else [display(c, to_system) for c in codes]
-        for codes in table.column("target_codes").to_pylist()
-    ]
-    table = table.set_column(
-        table.schema.get_field_index("source_code"), "source_code", pa.array(source, pa.string())
-    )
-    return table.set_column(
-        table.schema.get_field_index("target_codes"), "target_codes", pa.array(targets, pa.list_(pa.string()))
-    )

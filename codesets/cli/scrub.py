@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from codesets.cli.common import Format, render, say, warehouse
-from codesets.scrub.engine import CHECKS, DEFAULT_CHECKS, INPUT  # no heavy import: the registry only
+from codesets.scrub.checks import INPUT, default_names, names as check_list  # no heavy import: the declarations only
 
 
 def register(app: typer.Typer) -> None:
@@ -21,8 +21,8 @@ def scrub(
         help="Claim lines: a CSV file with a header row, or a Parquet file (columns in docs/scrub-rules.md).",
     ),
     checks: str = typer.Option(
-        ",".join(DEFAULT_CHECKS), "--checks", metavar="CHECK,...",
-        help=f"Checks to run besides the input rules, separated by commas: {', '.join(CHECKS)}; "
+        ",".join(default_names()), "--checks", metavar="CHECK,...",
+        help=f"Checks to run besides the input rules, separated by commas: {', '.join(check_list())}; "
         f"`{INPUT}` alone runs only the input rules.",
     ),
     fmt: Format = typer.Option(Format.table, "--format", help="Output format: table, csv, json or ndjson."),

@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import typer
 
-from codesets.cli.common import Format, columns_option, render, say, warehouse
+from codesets.cli.common import Format, columns_option, dotted, render, say, warehouse
 
 
 def register(app: typer.Typer) -> None:
@@ -47,9 +47,8 @@ def snomed(
     does not hold answers one row, status 'no map records'. Table and CSV show codes dotted;
     JSON and NDJSON keep the stored undotted form.
     """
+    from codesets import snomed as engine
     from codesets.core.errors import UsageError
-    from codesets.snomed.evaluate import Context, SnomedLookup, answers_table, check_concept
-    from codesets.query.validity import as_date
 
     if batch is not None:
         if concept is not None or sex or age or problems or on:
@@ -61,53 +60,26 @@ def snomed(
         raise UsageError("--out goes with --batch; for one concept use --format")
     if concept is None:
         raise UsageError("give a CONCEPT (a SNOMED CT id such as 237145004) or --batch PROBLEMS.csv")
-    concept = check_concept(concept)
-    Context.of(sex, age, problems or ())  # bad options fail before the warehouse is opened
-    day = as_date(on)
-    con = warehouse(ctx).connect()
-    try:
-        answers = SnomedLookup(con).lookup(concept, sex=sex, age=age, problems=problems or (), on=day)
-    finally:
-        con.close()
-    table = answers_table(concept, answers)
-    if fmt not in (Format.json, Format.ndjson):
-        table = _dotted(table)
+    table = engine.evaluate_concept(concept, sex=sex, age=age, problems=problems or (), on=on,
+                                    warehouse=warehouse(ctx), dotted=dotted(fmt))
     render(table, fmt, columns=columns)
 
 
 def _batch(ctx, path: str, out: Optional[str], fmt: Format, columns) -> None:
+    from codesets import snomed as engine
     from codesets.scrub import engine as scrub
-    from codesets.snomed.batch import evaluate_file
 
     wh = warehouse(ctx)
     if out is not None:
         # the one writer of result files: Parquet or CSV, whole or not at all; never into the warehouse
         scrub.check_out(out, path, wh)
-    table = evaluate_file(wh, path)
-    if out is not None:
+        table = engine.evaluate_file(path, warehouse=wh)
         if not out.lower().endswith(".parquet"):
             table = _lists_as_text(table)  # CSV has no lists
         scrub.write_findings(table, out, wh)
         say(f"snomed: {table.num_rows:,} answer rows written to {out}", err=True)
         return
-    if fmt not in (Format.json, Format.ndjson):
-        table = _dotted(table)
-    render(table, fmt, columns=columns)
-
-
-def _dotted(table):
-    import pyarrow as pa
-
-    from codesets.core.codes import display
-
-    targets = [display(t, "icd10cm") for t in table.column("target").to_pylist()]
-    table = table.set_column(table.schema.get_field_index("target"), "target", pa.array(targets, pa.string()))
-    if "completions" not in table.column_names:  # a batch lists none
-        return table
-    completions = [None if c is None else [display(x, "icd10cm") for x in c]
-                   for c in table.column("completions").to_pylist()]
-    return table.set_column(table.schema.get_field_index("completions"), "completions",
-                            pa.array(completions, pa.list_(pa.string())))
+    render(engine.evaluate_file(path, warehouse=wh, dotted=dotted(fmt)), fmt, columns=columns)
 
 
 def _lists_as_text(table):

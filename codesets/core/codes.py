@@ -20,16 +20,8 @@ from codesets.core.errors import QueryError
 GEM_SYSTEMS = ("icd9cm", "icd10cm", "icd9pcs", "icd10pcs")
 CODE_SYSTEMS = ("icd9cm", "icd10cm", "icd9pcs", "icd10pcs", "hcpcs", "cpt", "snomedct")
 
-# Which loader's releases list the codes of each code system (`codesets code --system`).
-SOURCE_OF = {
-    "icd10cm": "icd10cm",
-    "icd10pcs": "icd10pcs",
-    "hcpcs": "hcpcs",
-    "hcpcs_modifier": "hcpcs",
-    "cpt": "cpt",
-    "icd9cm": "icd9cm",
-    "icd9pcs": "icd9cm",
-}
+# Which loader's releases list the codes of each code system is declared by the loaders
+# (codesets.loaders.validity_systems), not here.
 
 # Shapes of valid codes per system, canonical form. They describe the code systems, not
 # any one release, so a code that fits may still be absent from a GEM. ASCII digits only:
@@ -91,6 +83,39 @@ def display(code: str | None, system: str) -> str | None:
     else:
         return code
     return code if len(code) <= split else f"{code[:split]}.{code[split:]}"
+
+
+
+def dotted(table, systems: dict):
+    """A pyarrow table with the codes of the columns named in ``systems`` as ``display`` prints them.
+
+    ``systems`` maps a column to the code system of its codes, or to a list of systems, one per
+    row. A column is text or a list of text; a value joining a combination's codes with '+'
+    (``E1165+Z794``) is dotted code by code. The one place codes are dotted for display: the
+    stored (and JSON) form stays undotted.
+    """
+    import itertools
+
+    import pyarrow as pa
+
+    def shown(value, system):
+        if value is None or "+" not in value:
+            return display(value, system)
+        return " + ".join(display(part.strip(), system) for part in value.split("+"))
+
+    for name, system in systems.items():
+        if name not in table.column_names or system is None:
+            continue
+        per_row = itertools.repeat(system) if isinstance(system, str) else system
+        kind = table.schema.field(name).type
+        values = table.column(name).to_pylist()
+        if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+            column = pa.array([None if v is None else [shown(x, s) for x in v] for v, s in zip(values, per_row)],
+                              pa.list_(pa.string()))
+        else:
+            column = pa.array([shown(v, s) for v, s in zip(values, per_row)], pa.string())
+        table = table.set_column(table.schema.get_field_index(name), name, column)
+    return table
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ Appendix C). Three forms occur:
 This module only reads rules; it never evaluates one. ``parse`` returns the tree or raises
 ``RuleSyntaxError`` naming the text and the position where reading stopped, so no rule text
 can fall through to "true" unread. ``render`` writes a tree back as canonical text;
-``parse(render(tree)) == tree`` holds for every tree (tests/warehouse/test_snomed_rules.py).
+``parse(render(tree)) == tree`` holds for every tree (tests/snomed/test_rules.py).
 
 Where this reader departs from the letter of Appendix C, on purpose:
 

@@ -45,6 +45,7 @@ from codesets.core import codes
 from codesets.core.errors import SourceError, SystemFailure
 from codesets.loaders import _lines
 from codesets.loaders.contract import Claim, Sample, StagedFile, bundled_sample
+from codesets.loaders.contract import CodeSystem, Declaration, Period
 from codesets.core.text import escape, shown
 from codesets.core import sqlfiles
 
@@ -75,6 +76,11 @@ class CptLoader:
     source = "cpt"
     description = "CPT codes from your own licensed list: a CSV whose header names a code column"
     tables = ("code_rows",)
+    declares = Declaration(
+        code_systems=(CodeSystem("cpt", validity=True),),
+        whole_release=True,
+        periods=(Period("calendar_year", r"(19|20)[0-9]{2}"),),
+    )
 
     def claim(self, path: Path) -> Claim | None:
         """A CSV whose header names a code column and whose first rows hold a CPT-shaped code.

@@ -30,6 +30,7 @@ from codesets.core.errors import SourceError
 from codesets.core.text import shown
 from codesets.loaders import _lines
 from codesets.loaders.contract import Claim, Sample, StagedFile, bundled_sample
+from codesets.loaders.contract import CodeSystem, Comparison, Declaration
 from codesets.core import sqlfiles
 
 # What a code of each system may look like (canonical: undotted, upper case), as SQL wants it.
@@ -46,6 +47,17 @@ class GemsLoader:
     source = "gems"
     description = "CMS General Equivalence Mappings, ICD-9 <-> ICD-10 diagnoses (CM) and procedures (PCS)"
     tables = ("maps",)
+    declares = Declaration(
+        code_systems=tuple(CodeSystem(s) for s in ("icd9cm", "icd10cm", "icd9pcs", "icd10pcs")),
+        diff=Comparison(
+            view="gem_changes",
+            part_columns=("source_system", "target_system"),
+            changes=("added", "removed"),
+            order=("source_system", "target_system", "source_code", "target_code", "flags", "change", "source_file",
+                   "line_no"),
+            unit="GEM rows",
+        ),
+    )
 
     def claim(self, path: Path) -> Claim | None:
         """A GEM file's first line is two codes and five flag digits; its lines say the direction."""

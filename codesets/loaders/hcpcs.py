@@ -41,6 +41,7 @@ from codesets.core import codes
 from codesets.core.errors import SourceError
 from codesets.loaders import _hcpcs_head, _lines
 from codesets.loaders.contract import Claim, Sample, StagedFile, bundled_sample
+from codesets.loaders.contract import CodeSystem, Declaration, Period
 from codesets.core.text import shown
 from codesets.core import sqlfiles
 
@@ -63,6 +64,11 @@ class HcpcsLoader:
     source = "hcpcs"
     description = "CMS alpha-numeric HCPCS file (Level II codes and modifiers), fixed-width or CSV"
     tables = ("code_rows", "maps")
+    declares = Declaration(
+        code_systems=(CodeSystem("hcpcs", validity=True), CodeSystem("hcpcs_modifier", validity=True)),
+        whole_release=True,
+        periods=(Period("calendar_year", r"(19|20)[0-9]{2}"), Period("quarter", r"(19|20)[0-9]{2}-(0[1-9]|1[0-2])")),
+    )
 
     def claim(self, path: Path) -> Claim | None:
         """A HCPCS file starts with a record (a code, a sequence number and a RECID digit at

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from codesets.loaders import _order, _tabular
 from codesets.loaders.contract import Claim, Sample, StagedFile, bundled_sample
+from codesets.loaders.contract import CodeSystem, Declaration, Period
 
 _SAMPLE_EFFECTIVE_FROM = date(2025, 10, 1)  # FY2026: every sample row is valid in it
 
@@ -32,6 +33,12 @@ class Icd10cmLoader:
     source = "icd10cm"
     description = "ICD-10-CM diagnosis codes (CDC order file, code file or Tabular List XML)"
     tables = ("code_rows",)
+    declares = Declaration(
+        code_systems=(CodeSystem("icd10cm", validity=True),),
+        whole_release=True,
+        periods=(Period("fiscal_year", r"(19|20)[0-9]{2}(-04)?"),),  # the April update ends with its fiscal year
+        renderings=("order", "tabular", "codes"),  # headers and short titles, headers, billable codes only
+    )
 
     def claim(self, path: Path) -> Claim | None:
         if _tabular.root_of(path) == _tabular.ROOT:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from codesets.loaders import _order
 from codesets.loaders.contract import Claim, Sample, StagedFile, bundled_sample
+from codesets.loaders.contract import CodeSystem, Declaration, Period
 
 _SAMPLE_EFFECTIVE_FROM = date(2023, 10, 1)  # FY2024, the year of the codes the sample holds
 
@@ -29,6 +30,12 @@ class Icd10pcsLoader:
     source = "icd10pcs"
     description = "ICD-10-PCS procedure codes (CMS order file or code file)"
     tables = ("code_rows",)
+    declares = Declaration(
+        code_systems=(CodeSystem("icd10pcs", validity=True),),
+        whole_release=True,
+        periods=(Period("fiscal_year", r"(19|20)[0-9]{2}(-04)?"),),  # the April update ends with its fiscal year
+        renderings=("order", "tabular", "codes"),  # headers and short titles, headers, billable codes only
+    )
 
     def claim(self, path: Path) -> Claim | None:
         sniffed = _order.sniff(path)

@@ -51,6 +51,7 @@ from codesets.core import codes
 from codesets.core.errors import SourceError
 from codesets.loaders import _lines
 from codesets.loaders.contract import Claim, Sample, StagedFile, bundled_sample
+from codesets.loaders.contract import CodeSystem, Declaration
 from codesets.core.text import shown
 from codesets.core import sqlfiles
 
@@ -76,6 +77,10 @@ class Icd9cmLoader:
     source = "icd9cm"
     description = "CMS ICD-9-CM code titles (long and short), diagnoses and procedures, until 2015-09-30"
     tables = ("code_rows",)
+    declares = Declaration(
+        code_systems=(CodeSystem("icd9cm", validity=True), CodeSystem("icd9pcs", validity=True)),
+        whole_release=True,  # no period: v32, the last, stays open (its codes carry their own end)
+    )
 
     def claim(self, path: Path) -> Claim | None:
         """A title file's lines are a code padded to 5 (diagnoses) or 4 (procedures), a space, a title."""

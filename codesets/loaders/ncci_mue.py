@@ -36,6 +36,7 @@ from pathlib import Path
 from codesets.core.errors import SourceError
 from codesets.loaders import _lines
 from codesets.loaders.contract import Claim, Sample, StagedFile, bundled_sample
+from codesets.loaders.contract import Comparison, Declaration
 from codesets.core.text import escape, shown
 from codesets.core import sqlfiles
 
@@ -75,6 +76,15 @@ class NcciMueLoader:
     source = "ncci_mue"
     description = "CMS NCCI medically unlikely edits (MUE), practitioner, outpatient hospital and DME tables"
     tables = ("limits",)
+    declares = Declaration(
+        diff=Comparison(
+            view="mue_changes",
+            part_columns=("service_type",),
+            changes=("added", "raised", "lowered", "mai_changed", "rationale_changed", "changed", "removed"),
+            order=("service_type", "code"),
+            unit="codes",
+        ),
+    )
 
     def claim(self, path: Path) -> Claim | None:
         """An MUE table is recognised by its header (or, if that is wrong, by its first data record)."""

@@ -34,6 +34,7 @@ from pathlib import Path
 from codesets.core.errors import SourceError
 from codesets.loaders import _lines
 from codesets.loaders.contract import Claim, Sample, StagedFile, bundled_sample
+from codesets.loaders.contract import Comparison, Declaration
 from codesets.core.text import shown
 from codesets.core import sqlfiles
 
@@ -52,6 +53,16 @@ class NcciPtpLoader:
     source = "ncci_ptp"
     description = "CMS NCCI procedure-to-procedure edits (ccipra practitioner, ccioph outpatient hospital)"
     tables = ("edits",)
+    declares = Declaration(
+        diff=Comparison(
+            view="ptp_changes",
+            part_columns=("setting",),
+            changes=("added", "deleted", "reindicated", "changed", "removed"),
+            order=("setting", "column1_code", "column2_code", "effective_date", "change", "old_source_file",
+                   "old_line_no", "new_source_file", "new_line_no"),
+            unit="edit lines",
+        ),
+    )
 
     def claim(self, path: Path) -> Claim | None:
         header = _header(path)

@@ -57,6 +57,7 @@ from codesets.core import codes
 from codesets.core.errors import SourceError
 from codesets.loaders import _lines, _sctid
 from codesets.loaders.contract import Claim, Sample, StagedFile, bundled_sample
+from codesets.loaders.contract import CodeSystem, Declaration
 from codesets.core.text import shown
 from codesets.core import sqlfiles
 
@@ -94,6 +95,9 @@ class SnomedIcd10cmLoader:
     description = ("NLM SNOMED CT to ICD-10-CM map (RF2 ExtendedMap Snapshot/Full/Delta, or the human-readable TSV), "
                    "with SNOMED CT's RF2 relationship and description files for the hierarchy and names")
     tables = ("maps", "relationships", "descriptions")
+    declares = Declaration(
+        code_systems=(CodeSystem("snomedct"), CodeSystem("icd10cm")),
+    )
 
     def claim(self, path: Path) -> Claim | None:
         """A map file opens with the RF2 ExtendedMap header (13 fields) or the TSV header (16); an

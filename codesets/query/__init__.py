@@ -8,6 +8,9 @@ the default location names). The SNOMED CT engine is ``codesets.snomed`` and the
 
 from __future__ import annotations
 
+# The modules named like the functions below are imported first: importing a submodule later
+# would rebind the package's name (``codesets.query.validity``) from the function to the module.
+from codesets.query import translate as _translation, validity as _validities  # light: core only
 from codesets.warehouse import sandbox
 from codesets.core import sqlfiles
 from codesets.warehouse.storage import Warehouse
@@ -59,17 +62,52 @@ def _warehouse(warehouse) -> Warehouse:
     return warehouse if isinstance(warehouse, Warehouse) else Warehouse(warehouse_path(warehouse))
 
 
-def validity(codes, system=None, on=None, warehouse=None):
+def validity(codes, system=None, on=None, warehouse=None, dotted: bool = False):
     """Whether each code is valid and billable on a date of service; a pyarrow Table, in input order.
 
     ``codes`` is a list of codes (with ``system`` and one date ``on``, default today) or a pyarrow
     Table / pandas DataFrame with a column ``code`` and optional ``code_system`` and ``on_date``.
     Columns: codesets.query.validity.COLUMNS (status, valid, titles, window, successors...).
+    ``dotted``: codes and successors as their systems print them (``R65.21``), for display.
+    A bad ``system`` or ``on`` raises QueryError before the warehouse is opened.
     """
-    from codesets.query.validity import validity as answer
-
+    if system is not None:
+        _validities.check_system(system)
+    day = _validities.as_date(on) if on is not None else None
     with _warehouse(warehouse).connect() as con:
-        return answer(con, codes, system, on)
+        table = _validities.validity(con, codes, system, day)
+    if dotted:
+        from codesets.core.codes import dotted as shown
+
+        systems = table.column("code_system").to_pylist()
+        table = shown(table, {"code": systems, "successors": [_SUCCESSOR_SYSTEM.get(s, s) for s in systems]})
+    return table
+
+
+# A code's successors are of its own system, but an ICD-9 code's (from 2015-10-01) are the ICD-10
+# candidates of its GEM (docs/codes.md).
+_SUCCESSOR_SYSTEM = {"icd9cm": "icd10cm", "icd9pcs": "icd10pcs"}
+
+
+def translate(codes, from_system: str, to_system: str, method: str = "forward", release: str | None = None,
+              as_of=None, warehouse=None, dotted: bool = False):
+    """GEM translation of codes, prefixes (``E11*``) and ranges (``I60-I66.1``); a pyarrow Table.
+
+    One row per answer, combinations whole, no input dropped: codesets.query.translate.COLUMNS.
+    ``method`` is forward, backward, both or multi-stage; ``release`` (an id) or ``as_of`` (a
+    date of service) picks the GEM release, by default the current one. ``dotted``: source and
+    target codes as their systems print them, for display. A malformed request raises
+    QueryError before the warehouse is opened.
+    """
+    as_of = _translation.check_request(from_system, to_system, method, release, as_of)
+    with _warehouse(warehouse).connect() as con:
+        table = _translation.translate(con, codes, from_system, to_system, method=method, release=release,
+                                       as_of=as_of)
+    if dotted:
+        from codesets.core.codes import dotted as shown
+
+        table = shown(table, {"source_code": from_system, "target_codes": to_system})
+    return table
 
 
 def code_lookup(warehouse=None):
@@ -93,6 +131,13 @@ def diff(source, a, b, warehouse=None):
     default location names. Raises SourceUnknown or UsageError (codesets.core.errors) for a source
     or release it does not know, naming the known ones.
     """
+    return diff_report(source, a, b, warehouse).table
+
+
+def diff_report(source, a, b, warehouse=None):
+    """``diff`` with what was compared: a codesets.query.changes.Diff with ``table``, ``parts``,
+    ``notes`` (parts only one release has, releases given newest first) and ``summary()`` (one
+    line per change type with its counts)."""
     from codesets.query import changes as diffing
 
-    return diffing.diff(_warehouse(warehouse), source, a, b).table
+    return diffing.diff(_warehouse(warehouse), source, a, b)

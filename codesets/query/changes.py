@@ -1,6 +1,7 @@
 """What changed between two releases of a source: `codesets diff SOURCE A B` and the change views.
 
-Each source that can be compared has one change view in ``sql/views`` (``gem_changes``,
+Each source that can be compared declares it (``declares.diff``, a
+``codesets.loaders.contract.Comparison``) and has one change view in ``sql/views`` (``gem_changes``,
 ``ptp_changes``, ``mue_changes``) comparing every release with the release it follows. Its
 first CTE, ``pairs``, names the (part, release_id, previous_release_id) to compare. A diff of
 any two releases runs the same view text with that CTE replaced by ``queries/diff_pairs.sql``,
@@ -19,47 +20,17 @@ from typing import TYPE_CHECKING
 from codesets.core.errors import SourceUnknown, UsageError
 from codesets.core.text import escape
 from codesets.core import sqlfiles
+from codesets.loaders.contract import Comparison
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 
-@dataclass(frozen=True)
-class Comparison:
-    """How one source's releases are compared: its view, its change types, its order."""
+def comparisons() -> dict[str, Comparison]:
+    """source -> how its releases are compared, for every loader that declares a diff."""
+    from codesets import loaders
 
-    view: str
-    part_columns: tuple[str, ...]  # the columns that name a row's part, e.g. ('setting',)
-    changes: tuple[str, ...]  # every change type, in the order the summary says them
-    order: tuple[str, ...]  # the sort of the result: a total order (the view's key is in it)
-    unit: str  # what a row is, for the summary
-
-
-SOURCES = {
-    "gems": Comparison(
-        view="gem_changes",
-        part_columns=("source_system", "target_system"),
-        changes=("added", "removed"),
-        order=("source_system", "target_system", "source_code", "target_code", "flags", "change", "source_file",
-               "line_no"),
-        unit="GEM rows",
-    ),
-    "ncci_ptp": Comparison(
-        view="ptp_changes",
-        part_columns=("setting",),
-        changes=("added", "deleted", "reindicated", "changed", "removed"),
-        order=("setting", "column1_code", "column2_code", "effective_date", "change", "old_source_file",
-               "old_line_no", "new_source_file", "new_line_no"),
-        unit="edit lines",
-    ),
-    "ncci_mue": Comparison(
-        view="mue_changes",
-        part_columns=("service_type",),
-        changes=("added", "raised", "lowered", "mai_changed", "rationale_changed", "changed", "removed"),
-        order=("service_type", "code"),
-        unit="codes",
-    ),
-}
+    return {source: d.diff for source, d in loaders.declarations().items() if d.diff is not None}
 
 
 @dataclass
@@ -75,7 +46,7 @@ class Diff:
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Rows per change type and part; every change type of the source is a key, {} when it has no rows."""
-        comparison = SOURCES[self.source]
+        comparison = comparison_of(self.source)
         found: dict[str, dict[str, int]] = {change: {} for change in comparison.changes}
         grouped = self.table.group_by(["change", *comparison.part_columns]).aggregate([([], "count_all")])
         for row in grouped.to_pylist():
@@ -85,7 +56,7 @@ class Diff:
 
     def summary(self) -> list[str]:
         """One line per change type, e.g. ``added: 796 GEM rows (icd10cm-icd9cm 486, icd9cm-icd10cm 310)``."""
-        unit = SOURCES[self.source].unit
+        unit = comparison_of(self.source).unit
         lines = []
         for change, per_part in self.counts().items():
             total = sum(per_part.values())
@@ -129,7 +100,7 @@ def compare(con, source: str, old: str, new: str) -> Diff:
             "give the older release first to see what the newer one changed"
         )
     sql = (
-        f"SELECT * EXCLUDE (release_id, previous_release_id) FROM ({view_sql(comparison.view)}) "
+        f"SELECT * EXCLUDE (release_id, previous_release_id) FROM ({view_sql(comparison.view, comparison.sql)}) "
         f"ORDER BY {', '.join(comparison.order)}"
     )
     table = con.sql(sql, params=[source, old, new]).to_arrow_table()  # execute() would copy the rows once more
@@ -144,17 +115,20 @@ def diff(warehouse, source: str, old: str, new: str) -> Diff:
 
 
 def comparison_of(source: str) -> Comparison:
-    comparison = SOURCES.get(source)
+    known = comparisons()
+    comparison = known.get(source)
     if comparison is None:
         raise SourceUnknown(
-            f"no diff for source {escape(source, 64)!r}; diff compares {', '.join(sorted(SOURCES))}"
+            f"no diff for source {escape(source, 64)!r}; diff compares {', '.join(sorted(known))}"
         )
     return comparison
 
 
-def view_sql(view: str) -> str:
-    """The change view's text with its CTE ``pairs`` replaced by the parameterised pairs of a diff."""
-    text = next(v.sql for v in sqlfiles.views() if v.name == view)
+def view_sql(view: str, text: str | None = None) -> str:
+    """The change view's text (``text``, else sql/views/VIEW.sql) with its CTE ``pairs`` replaced by
+    the parameterised pairs of a diff."""
+    if text is None:
+        text = next(v.sql for v in sqlfiles.views() if v.name == view)
     start = text.index(_PAIRS_START)
     end = text.index(_PAIRS_END, start)  # the CTE's closing line
     pairs = "\n".join(line for line in sqlfiles.query("diff_pairs").splitlines() if not line.startswith("--"))

@@ -21,9 +21,9 @@ _ANY_CODE_SET = "SELECT count(*) FROM release_catalog WHERE list_contains(?, sou
 
 
 def _any_code_set(con) -> bool:
-    from codesets.core.codes import SOURCE_OF
+    from codesets.query.validity import source_of
 
-    return bool(con.execute(_ANY_CODE_SET, [sorted(set(SOURCE_OF.values()))]).fetchall()[0][0])
+    return bool(con.execute(_ANY_CODE_SET, [sorted(set(source_of().values()))]).fetchall()[0][0])
 
 
 def lookup(con, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], str]:

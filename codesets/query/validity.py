@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import datetime as _dt
 import itertools
+import re
 from typing import NamedTuple
 
 from codesets.core import codes
@@ -86,9 +87,25 @@ class Validity(NamedTuple):
     successors: list[str] | None
 
 
+def source_of() -> dict[str, str]:
+    """code system -> the source whose releases answer its validity, as the loaders declare it."""
+    from codesets import loaders
+
+    return {system: source for system, (source, _declared) in loaders.validity_systems().items()}
+
+
+def pattern_of(system: str) -> str:
+    """The shape of a canonical code of ``system``: its declaration's, else codesets.core.codes.PATTERNS's."""
+    from codesets import loaders
+
+    declared = loaders.validity_systems()[system][1].pattern
+    return declared if declared is not None else codes.PATTERNS[system].pattern
+
+
 def check_system(system: str) -> str:
-    if system not in codes.SOURCE_OF:
-        raise QueryError(f"unknown code system {system!r}; use one of {', '.join(codes.SOURCE_OF)}")
+    known = source_of()
+    if system not in known:
+        raise QueryError(f"unknown code system {system!r}; use one of {', '.join(known)}")
     return system
 
 
@@ -174,10 +191,12 @@ class GemCandidates:
 
 
 def query_params() -> dict:
-    """The parameters of code_validity.sql: which source answers for each system, and its codes' shape."""
-    systems = list(codes.SOURCE_OF)
-    return {"systems": systems, "sources": [codes.SOURCE_OF[s] for s in systems],
-            **{s: codes.PATTERNS[s].pattern for s in systems}}
+    """The parameters of code_validity.sql: which source answers for each system, and its codes' shape
+    (one expression over 'system:code', so the query names no system)."""
+    known = source_of()
+    systems = list(known)
+    shapes = "|".join(f"(?:{system}:(?:{pattern_of(system)}))" for system in systems)
+    return {"systems": systems, "sources": [known[s] for s in systems], "shapes": shapes}
 
 
 def prepare_scrub(con) -> None:
@@ -201,7 +220,7 @@ def _input_table(codes_in, system, on):
         code_column = codes_in.column("code").cast(pa.string())
         if "code_system" in codes_in.column_names:
             systems = codes_in.column("code_system").cast(pa.string())
-            unknown = set(systems.unique().to_pylist()) - set(codes.SOURCE_OF)
+            unknown = set(systems.unique().to_pylist()) - set(source_of())
             if unknown:
                 check_system(sorted(map(str, unknown))[0])
         else:
@@ -226,7 +245,7 @@ def _input_table(codes_in, system, on):
 
 def _need_system(system: str | None) -> str:
     if system is None:
-        raise QueryError(f"name the code system: one of {', '.join(codes.SOURCE_OF)}")
+        raise QueryError(f"name the code system: one of {', '.join(source_of())}")
     return system
 
 
@@ -246,18 +265,27 @@ class CodeLookup:
         self._billable: dict[tuple[str, str, str], list[str]] = {}
         self._xref_rows: dict[str, dict[str, list[str]]] = {}
         self._gem = None
+        self._sources = source_of()
+        self._shapes: dict[str, re.Pattern] = {}
+
+    def _shape(self, system: str) -> re.Pattern:
+        shape = self._shapes.get(system)
+        if shape is None:
+            shape = self._shapes[system] = re.compile(pattern_of(system))
+        return shape
 
     def __call__(self, code: str, system: str, on=None) -> Validity:
-        check_system(system)
+        if system not in self._sources:
+            check_system(system)
         day = as_date(on)
         if isinstance(code, str) and code.isascii() and code.count(".") <= 1:
             canonical = code.strip(" \t\r\n").replace(".", "").upper()  # as code_validity.sql reads an input
-            source = codes.SOURCE_OF[system]
+            source = self._sources[system]
             release = next(
                 (r for start, end, r in self._windows.get(source, ()) if start <= day and (end is None or day <= end)),
                 None,
             )
-            if not codes.matches(canonical, system):  # not a code of the system
+            if not self._shape(system).fullmatch(canonical):  # not a code of the system
                 return Validity(code, system, None, day, None, None, False, None, "unknown", None, None, release,
                                 None, None, None)
             if release is not None:

@@ -8,15 +8,16 @@ folder allowed for reading) and works in sets, never row by row in Python:
    DuckDB, every column as text, into a temp table, and the rows it cannot read (ragged,
    not UTF-8, an open quote) land in DuckDB's rejects table ``scrub_csv_errors``. Only the
    claim-line columns are read: any other column stays in the input and can fail nothing;
-2. ``sql/queries/scrub_input_parse.sql`` judges every row against the input rules and
-   ``scrub_input_lines.sql`` keeps them all, judged, in the temp table ``claim_lines``;
-   repeated (claim_id, line_number) keys are found (``scrub_input_order.sql``,
-   ``scrub_input_duplicates.sql``), the rows that fail are deleted
-   (``scrub_input_delete.sql``), and ``scrub_input.sql`` words the findings of check
-   ``input``. What stays in ``claim_lines`` is all the checks read;
-3. each check asked for is one SELECT in ``sql/queries/scrub_<check>.sql`` (``CHECKS``); the
-   findings of all of them come back as one Arrow table sorted by claim_id, line_number,
-   check, related_line_number and reference, NULLs last (then input order, then rule order).
+2. the check ``input`` (``checks/input.py``) always runs first: it judges every row against the
+   input rules, keeps the rows that pass in the temp table ``claim_lines`` (all the other checks
+   read) and words the findings of those that fail;
+3. each check asked for is one module of ``codesets.scrub.checks`` (found there, and in the
+   folders ``CODESETS_SCRUB_CHECKS`` names, by ``checks.available()``) and one SELECT in
+   ``sql/queries/scrub_<check>.sql``. Before they run, a check whose declared sources (``needs``)
+   have no release in force gets a note (``Scrub.notes``, in the summary line): it ran against
+   nothing. The findings of all of them come back as one Arrow table sorted by claim_id,
+   line_number, check, related_line_number and reference, NULLs last (then input order, then
+   rule order).
 
 Findings hold claim_id and line_number as given, so they join back to the input (and its
 other columns) on those two; a CSV row that could not be read has neither, and its reason
@@ -40,58 +41,14 @@ from pathlib import Path
 
 from codesets.core.errors import SourceError, UsageError
 from codesets.core.text import without_values, escape, shown
-from codesets.core import sqlfiles
-from codesets.scrub.claims import (
-    MAX_LINE_BYTES,
-    MAX_UNITS,
-    OPTIONAL,
-    REQUIRED,
-    ClaimSource,
-)
+from codesets.scrub import checks
+from codesets.scrub.claims import ClaimSource
 
 
-def _prepare_validity(con) -> None:
-    from codesets.query.validity import prepare_scrub
+INPUT = checks.INPUT
+FINDINGS = checks.FINDINGS
+_ident = checks.ident
 
-    prepare_scrub(con)
-
-
-@dataclass(frozen=True)
-class Check:
-    """A check: its name in ``--checks`` and the SELECT in ``sql/queries/scrub_<name>.sql``."""
-
-    name: str
-    summary: str
-    prepare: object = None  # called with the connection before the SELECT runs, when the check needs tables
-
-    def sql(self) -> str:
-        return sqlfiles.query(f"scrub_{self.name}")
-
-
-# Every check `codesets scrub` knows, in one place. `input` is not here: it always runs.
-CHECKS: dict[str, Check] = {
-    check.name: check
-    for check in (
-        Check("ptp", "NCCI procedure-to-procedure edits: codes not billed together on one day"),
-        Check("mue", "NCCI medically unlikely edits: units of a code on a line or a day"),
-        Check("validity", "procedure and diagnosis codes valid and billable on the date of service",
-              prepare=_prepare_validity),
-    )
-}
-DEFAULT_CHECKS = ("validity", "ptp", "mue")
-INPUT = "input"
-
-FINDINGS = (
-    ("claim_id", "VARCHAR"),
-    ("line_number", "INTEGER"),
-    ("check", "VARCHAR"),
-    ("severity", "VARCHAR"),
-    ("code", "VARCHAR"),
-    ("related_line_number", "INTEGER"),
-    ("reason", "VARCHAR"),
-    ("reference", "VARCHAR"),
-    ("suggestion", "VARCHAR"),
-)
 
 @dataclass
 class Scrub:
@@ -102,6 +59,13 @@ class Scrub:
     checked: int  # lines that passed the input rules and went through the checks
     checks: tuple[str, ...]  # the checks run besides input
     seconds: dict[str, float] = field(default_factory=dict)  # time of each stage: input, checks
+    # each check whose declared sources (Check.needs) had no release in force: (check, those sources)
+    unserved: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """One line per check that had nothing to check against: 'ptp: no ncci_ptp release in force'."""
+        return tuple(f"{check}: no {', '.join(sources)} release in force" for check, sources in self.unserved)
 
     def summary(self) -> str:
         """One line: lines read and checked, then findings by check and severity."""
@@ -109,7 +73,7 @@ class Scrub:
         head = (f"scrub: {self.lines:,} line{'s' if self.lines != 1 else ''} read, {self.checked:,} checked "
                 f"({', '.join((INPUT, *self.checks))}); ")
         if not total:
-            return head + "no findings"
+            return head + "no findings" + self._noted()
         grouped = self.findings.group_by(["check", "severity"]).aggregate([("check", "count")])
         counts = {(c, s): n for c, s, n in zip(*(grouped.column(i).to_pylist() for i in range(3)))}
         parts = []
@@ -117,36 +81,44 @@ class Scrub:
             found = [f"{counts[(c, s)]:,} {s}" for (c, s) in sorted(counts) if c == check]
             if found:
                 parts.append(f"{check} {', '.join(found)}")
-        return head + f"{total:,} finding{'s' if total != 1 else ''}: " + "; ".join(parts)
+        return head + f"{total:,} finding{'s' if total != 1 else ''}: " + "; ".join(parts) + self._noted()
+
+    def _noted(self) -> str:
+        if not self.unserved:
+            return ""
+        return "; no release in force for " + ", ".join(f"{c} ({', '.join(s)})" for c, s in self.unserved)
 
 
-def check_names(checks) -> tuple[str, ...]:
+def check_names(names) -> tuple[str, ...]:
     """The checks asked for (names in a list, or separated by commas), each once, in order.
 
     ``input`` always runs; naming it, or no check at all, is allowed. An unknown name is a UsageError.
+    The checks are those ``codesets.scrub.checks`` discovers.
     """
-    if isinstance(checks, str):
-        checks = checks.split(",")
-    names = []
-    for name in checks:
+    known = checks.names()
+    if isinstance(names, str):
+        names = names.split(",")
+    asked = []
+    for name in names:
         name = str(name).strip().lower()
-        if name and name not in CHECKS and name != INPUT:
+        if name and name not in known and name != INPUT:
             raise UsageError(
-                f"unknown check {escape(name, 40)!r}; the checks are {', '.join(CHECKS)} "
+                f"unknown check {escape(name, 40)!r}; the checks are {', '.join(known)} "
                 f"({INPUT} always runs; --checks {INPUT} runs it alone)"
             )
-        if name in CHECKS and name not in names:
-            names.append(name)
-    return tuple(names)
+        if name in known and name not in asked:
+            asked.append(name)
+    return tuple(asked)
 
 
-def scrub(warehouse, claims, checks=DEFAULT_CHECKS) -> Scrub:
+def scrub(warehouse, claims, names=None) -> Scrub:
     """Scrub ``claims`` (a CSV or Parquet path, a pyarrow Table or a pandas DataFrame).
 
+    ``names``: the checks besides ``input`` (None: the default checks, ``checks.default_names()``).
     Raises UsageError for an unknown check, a missing file or required columns the input
     lacks entirely, SourceError for a file that cannot be read at all; a bad row is a finding.
     """
-    names = check_names(checks)
+    names = checks.default_names() if names is None else check_names(names)
     with ClaimSource.of(claims) as source:  # closing it removes any copy of the claims it made
         return _scrub(warehouse, source, names)
 
@@ -154,12 +126,13 @@ def scrub(warehouse, claims, checks=DEFAULT_CHECKS) -> Scrub:
 def _scrub(warehouse, source: ClaimSource, names) -> Scrub:
     import duckdb
 
+    found = checks.available()
     con = warehouse.connect(extra_directories=source.directories)
     try:
         started = time.perf_counter()
         try:
             source.open(con)
-            lines, checked = _input_stage(con, source)
+            lines, checked = found[INPUT].stage(con, source)
         except duckdb.InterruptException:
             raise KeyboardInterrupt from None
         except duckdb.Error as exc:
@@ -167,10 +140,11 @@ def _scrub(warehouse, source: ClaimSource, names) -> Scrub:
         seconds = {INPUT: time.perf_counter() - started}
         started = time.perf_counter()
         try:
+            unserved = _unserved(con, [found[name] for name in names])
             for name in names:  # each check on its own: one plan per check keeps each one lean
-                if CHECKS[name].prepare is not None:
-                    CHECKS[name].prepare(con)
-                con.execute(f"CREATE TEMP TABLE {_ident('scrub_found_' + name)} AS\n{_check_sql(name)}")
+                if found[name].prepare is not None:
+                    found[name].prepare(con)
+                con.execute(f"CREATE TEMP TABLE {_ident('scrub_found_' + name)} AS\n{_check_sql(found[name])}")
             findings = _arrow(con.execute(_findings_sql(names)))
         except duckdb.InterruptException:
             raise KeyboardInterrupt from None
@@ -180,7 +154,7 @@ def _scrub(warehouse, source: ClaimSource, names) -> Scrub:
         seconds["checks"] = time.perf_counter() - started
     finally:
         con.close()
-    return Scrub(findings, lines, checked, names, seconds)
+    return Scrub(findings, lines, checked, names, seconds, unserved)
 
 
 def check_out(path, claims=None, warehouse=None) -> Path:
@@ -228,55 +202,24 @@ def write_findings(findings, path, warehouse=None) -> None:
         raise
 
 
-def _input_stage(con, source: ClaimSource) -> tuple[int, int]:
-    """claim_lines and scrub_input_findings (with scrub_parsed and scrub_duplicates on the way),
-    from scrub_source; returns the number of input rows and of claim lines.
-
-    One pass judges and keeps every row; the rows that fail are then deleted from it. A clean
-    file takes two short cuts: keys already in strictly increasing order cannot repeat (no
-    grouping of every line), and with no row broken there is no second pass to word findings.
-    """
-    con.execute("SET VARIABLE scrub_max_units = $max_units", {"max_units": MAX_UNITS})  # read by the view
-    con.execute(f"CREATE TEMP VIEW scrub_parsed AS\n{sqlfiles.query('scrub_input_parse')}")
-    con.execute(f"CREATE TEMP TABLE claim_lines AS\n{sqlfiles.query('scrub_input_lines')}")
-    broken, out_of_order = con.execute(sqlfiles.query("scrub_input_order")).fetchone()
-    con.execute("CREATE TEMP TABLE scrub_duplicates (claim_id VARCHAR, line_number INTEGER, copies BIGINT)")
-    if out_of_order:
-        con.execute(f"INSERT INTO scrub_duplicates\n{sqlfiles.query('scrub_input_duplicates')}")
-    (repeated,) = con.execute("SELECT count(*) FROM scrub_duplicates").fetchone()
-    (unread,) = con.execute("SELECT count(DISTINCT line) FROM scrub_csv_errors").fetchone()
-    rows = con.execute("SELECT count(*) FROM claim_lines").fetchone()[0] + unread
-    if broken or repeated:
-        con.execute(sqlfiles.query("scrub_input_delete"))
-    con.execute("ALTER TABLE claim_lines DROP COLUMN ok")
-    con.execute("ALTER TABLE claim_lines DROP COLUMN usable")
-    columns = ", ".join(f"{_ident(n)} {t}" for n, t in (*FINDINGS, ("sort_row", "BIGINT"), ("rule_order", "INTEGER")))
-    con.execute(f"CREATE TEMP TABLE scrub_input_findings ({columns})")
-    if broken or repeated or unread:  # else no row broke a rule: nothing to word
-        con.execute(
-            f"INSERT INTO scrub_input_findings BY NAME\n{sqlfiles.query('scrub_input')}",
-            {"header_fields": len(source.header or ()), "max_line_bytes": MAX_LINE_BYTES, "max_units": MAX_UNITS,
-             "columns": _claim_columns(source)},
-        )
-    (lines,) = con.execute("SELECT count(*) FROM claim_lines").fetchone()
-    return rows, lines
+def _unserved(con, asked) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each check with the sources it needs of which no release serves (a check against nothing finds nothing)."""
+    needed = sorted({source for check in asked for source in check.needs})
+    if not needed:
+        return ()
+    serving = {source for (source,) in con.execute(
+        "SELECT DISTINCT source FROM release_parts WHERE serves AND list_contains($needed, source)",
+        {"needed": needed}).fetchall()}
+    missing = ((check.name, tuple(s for s in check.needs if s not in serving)) for check in asked)
+    return tuple((name, sources) for name, sources in missing if sources)
 
 
-def _claim_columns(source: ClaimSource) -> list[str | None]:
-    """The CSV header by position: a claim-line column's name, None for any other ([] for no CSV).
-
-    scrub_input.sql names the column of an unread row by it; a column it does not know is named
-    by its place alone (its header may say anything)."""
-    if source.kind != "csv":
-        return []
-    return [name if name in REQUIRED or name in OPTIONAL else None
-            for name in (str(n).strip().lower() for n in source.header)]
-
-
-def _check_sql(name: str) -> str:
-    """A check's findings, typed as FINDINGS says."""
-    columns = ", ".join(f"CAST({_ident(n)} AS {t}) AS {_ident(n)}" for n, t in FINDINGS)
-    body = CHECKS[name].sql().strip().rstrip(";")
+def _check_sql(check: checks.Check) -> str:
+    """A check's findings, typed as FINDINGS says; a NULL severity is the check's declared one."""
+    columns = ", ".join(
+        f"CAST(coalesce({_ident(n)}, {_literal(check.severity)}) AS {t}) AS {_ident(n)}" if n == "severity"
+        else f"CAST({_ident(n)} AS {t}) AS {_ident(n)}" for n, t in FINDINGS)
+    body = check.sql().strip().rstrip(";")
     # the newline before ')' keeps a trailing comment in the file from swallowing it
     return f"SELECT {columns} FROM (\n{body}\n)"
 
@@ -301,6 +244,5 @@ def _arrow(result):
         return result.to_arrow_table()
 
 
-
-def _ident(name: str) -> str:
-    return '"' + str(name).replace('"', '""') + '"'
+def _literal(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"

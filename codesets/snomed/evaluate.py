@@ -7,7 +7,7 @@ that over rows of the ``snomed_icd10cm_map`` view (pure, no DuckDB); ``SnomedLoo
 view once per connection and answers one concept from memory, adding the valid completions of
 an episode-of-care target ('?') from the ICD-10-CM release in force.
 
-Evaluation semantics (chosen here, and held by tests/warehouse/test_snomed_eval.py)
+Evaluation semantics (chosen here, and held by tests/snomed/test_eval.py)
 -------------------------------------------------------------------------------------
 
 Each clause of an IFA rule evaluates to one of four outcomes:

@@ -4,7 +4,7 @@
 ``ancestors`` and ``nearest`` then answer from memory. Both walk up breadth first with a visited
 set, so a cycle in a broken hierarchy ends the walk; ``nearest`` looks at most MAX_STEPS up. The SQL batch
 (sql/queries/snomed_batch.sql) walks the same links with recursive CTEs and gives the same
-answers (tests/warehouse/test_snomed_hierarchy.py holds them to each other).
+answers (tests/snomed/test_hierarchy.py holds them to each other).
 """
 
 from __future__ import annotations

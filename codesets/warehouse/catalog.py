@@ -98,8 +98,42 @@ def insert(con, rows: list[dict]) -> None:
     )
 
 
+def insert_declarations(con, loaders: dict) -> None:
+    """Write what each loader declares (source -> loader) into source_declarations,
+    source_code_systems, source_periods and source_renderings (sql/schema.sql), for the views to read."""
+    from codesets.core.codes import PATTERNS
+
+    declared, systems, periods, renderings = [], [], [], []
+    for source, loader in sorted(loaders.items()):
+        d = loader.declares
+        declared.append([source, d.whole_release, d.diff.view if d.diff else None, list(loader.tables)])
+        for system in d.code_systems:
+            pattern = system.pattern if system.pattern is not None else getattr(PATTERNS.get(system.name), "pattern", None)
+            systems.append([source, system.name, system.validity, pattern])
+        for rule_no, period in enumerate(d.periods, 1):
+            periods.append([source, rule_no, period.kind, f"^(?:{period.release_ids})$"])
+        renderings += [[source, part, rank] for rank, part in enumerate(d.renderings, 1)]
+    for table, rows in (("source_declarations", declared), ("source_code_systems", systems),
+                        ("source_periods", periods), ("source_renderings", renderings)):
+        if rows:
+            con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' for _ in rows[0])})", rows)
+
+
+# The parts of one release that follow an earlier release of the same part, and that release:
+# the pairs of the view release_changes (a part is compared with the same part only).
+_PAIRS_SQL = """
+SELECT part, previous_release_id FROM (
+    SELECT source, release_id, part,
+        LAG(release_id) OVER (PARTITION BY source, part ORDER BY effective_from) AS previous_release_id
+    FROM release_parts
+    WHERE serves AND source = ?
+) AS p
+WHERE release_id = ? AND previous_release_id IS NOT NULL
+"""
+
+
 def changes(con, source: str, release_id: str, known=None) -> dict[str, tuple[str | None, int | None, int | None]]:
-    """Per part of a release: the release it follows and the rows added and removed.
+    """Per part of a release: the latest earlier release of the same part, and the rows added and removed.
 
     The same comparison as the view release_changes, for one release: only the rows of the
     two releases of each part are read, so its cost does not grow with the history.
@@ -108,11 +142,7 @@ def changes(con, source: str, release_id: str, known=None) -> dict[str, tuple[st
     """
     found = {}
     known = known or {}
-    for part, previous in con.execute(
-        "SELECT part, previous_release_id FROM release_parts "
-        "WHERE source = ? AND release_id = ? AND previous_release_id IS NOT NULL",
-        [source, release_id],
-    ).fetchall():
+    for part, previous in con.execute(_PAIRS_SQL, [source, release_id]).fetchall():
         if part in known and known[part][0] == previous:
             found[part] = known[part]
             continue

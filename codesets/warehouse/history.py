@@ -8,7 +8,9 @@ the warehouse by a quarter's size every quarter. The ``edits`` shape is stored i
 - ``row_runs``: the release's files as runs of consecutive lines, each run pointing at the
   consecutive lines of the release that first published those rows (often an earlier one).
 
-A release is then exactly its runs expanded (view ``edits_published``): every row with its
+A release is then exactly its runs expanded (views ``edit_runs``, which reads the runs, and
+``edits_published``, which expands them; ``write_part`` reads the base release through the
+same two views, over the base's files): every row with its
 values, and its file and line as that release published it. A quarter that changes 1% of the
 rows stores that 1% and a few thousand runs. Nothing depends on the order releases are
 loaded in: a run names the rows it reuses, not a predecessor to replay.
@@ -21,6 +23,7 @@ collision within one code pair (about one load in 10^10 at full scale).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 _PROVENANCE = ("source", "release_id", "part", "source_file", "line_no")
@@ -92,24 +95,20 @@ def write_part(con, writer, shaped: str, columns: list[tuple[str, str]], source:
         FROM ({shaped}) AS s
         INNER JOIN history_files AS f ON f.release_id = ? AND f.source_file = CAST(s.source_file AS VARCHAR)
     """, [release_id])
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE history_base AS
-        WITH lines AS (
-            SELECT f.file_key * {_SPAN} + r.origin_first_line + t.i AS place
-            FROM history_runs AS r
-            INNER JOIN history_files AS f ON f.release_id = r.origin_release_id AND f.source_file = r.origin_source_file,
-            range(r.line_count) AS t(i)
-        ),
-        stored AS (
-            SELECT f.file_key * {_SPAN} + v.line_no AS place, {', '.join(f'v."{c}"' for c in _KEYS)}, {row_hash('v.')} AS row_hash
-            FROM read_parquet([{versions}]) AS v
-            INNER JOIN history_files AS f
-                ON f.release_id = CAST(v.release_id AS VARCHAR) AND f.source_file = CAST(v.source_file AS VARCHAR)
-            WHERE v.part = ?
-        )
-        SELECT s.* FROM stored AS s SEMI JOIN lines AS l ON l.place = s.place
-    """, [part])
-    (base_rows,) = con.execute("SELECT COUNT(*) FROM history_base").fetchone()
+    # The rows the base holds, read as the warehouse reads them: the views edit_runs and
+    # edits_published (sql/views, the one reading and the one expansion of runs), over the base's
+    # own files, the base standing alone as its part's release in force.
+    with _as_published(con, source, base["release_id"], part, runs, versions):
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE history_base AS
+            SELECT f.file_key * {_SPAN} + p.first_line_no AS place, {', '.join(f'p."{c}"' for c in _KEYS)},
+                   {row_hash('p.')} AS row_hash
+            FROM edits_published AS p
+            INNER JOIN history_files AS f ON f.release_id = p.first_release_id AND f.source_file = p.first_source_file
+            WHERE p.source = ? AND p.release_id = ? AND p.part = ?
+        """, [source, base["release_id"], part])
+    # a stored row the base holds twice (two equal lines) is one row of the base
+    (base_rows,) = con.execute("SELECT COUNT(DISTINCT place) FROM history_base").fetchone()
     # a row equal to a base row takes that row's place as its origin; a new row is its own origin
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE history_matched AS
@@ -165,6 +164,35 @@ def write_part(con, writer, shaped: str, columns: list[tuple[str, str]], source:
     figures = Written(rows=rows, versions=rows - reused, runs=runs, base_release_id=base and base["release_id"],
                       reused=reused, base_rows=base_rows)
     return written, figures
+
+
+@contextmanager
+def _as_published(con, source: str, release_id: str, part: str, runs: str, versions: str):
+    """The temp views edit_runs and edits_published of sql/views over the base's files: row_runs and
+    edits read from them, release_parts the base part alone, in force. Dropped on the way out."""
+    from codesets.core import sqlfiles
+    from codesets.warehouse.publish import _literal as literal
+
+    text = {v.name: v.sql for v in sqlfiles.views() if v.name in _READ_AS_PUBLISHED}
+    made = []
+    try:
+        for name, select in (
+            ("row_runs", f"SELECT * FROM read_parquet([{runs}])"),
+            ("edits", f"SELECT * FROM read_parquet([{versions}])"),
+            ("release_parts", f"SELECT {literal(source)} AS source, {literal(release_id)} AS release_id, "
+                              f"{literal(part)} AS part, true AS serves, NULL::DATE AS effective_from, "
+                              "NULL::DATE AS effective_to, false AS is_sample"),
+            *((name, text[name]) for name in _READ_AS_PUBLISHED),
+        ):
+            con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS\n{select}')
+            made.append(name)
+        yield
+    finally:
+        for name in reversed(made):
+            con.execute(f'DROP VIEW IF EXISTS temp.main."{name}"')
+
+
+_READ_AS_PUBLISHED = ("edit_runs", "edits_published")  # in this order: the second reads the first
 
 
 def _first(con, writer, shaped: str, source: str, release_id: str, part: str):

@@ -446,6 +446,7 @@ def shape_columns() -> dict[str, list[tuple[str, str]]]:
 
 
 def _write_generation(con, wh: Warehouse, number: int, catalog_rows: list[dict]) -> None:
+    from codesets import loaders
     from codesets.warehouse import catalog
     from codesets.core import sqlfiles
 
@@ -457,6 +458,7 @@ def _write_generation(con, wh: Warehouse, number: int, catalog_rows: list[dict])
         [FORMAT, str(wh.path), number, __version__],
     )
     catalog.insert(con, catalog_rows)
+    catalog.insert_declarations(con, loaders.available())  # read by release_parts, ...
     for table, columns in shape_columns().items():
         # a cumulative part lists the earlier data files its runs point at: name each file once
         files = {d["path"] for row in catalog_rows for d in row["data_files"] if d["table"] == table}

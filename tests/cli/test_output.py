@@ -241,9 +241,20 @@ def test_columns_option_refuses_an_empty_name():
 # --- the commands, against stand-ins for the query layer ---------------------------------------
 
 
+class _FakeConnection:
+    def close(self):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 class _FakeWarehouse:
     def connect(self):
-        return types.SimpleNamespace(close=lambda: None)
+        return _FakeConnection()
 
 
 def command_app(monkeypatch, module) -> typer.Typer:
@@ -283,15 +294,15 @@ def test_releases_command_takes_columns_and_ndjson(monkeypatch):
     ("ndjson", "R6521", ["78552", "99592"]),
 ])
 def test_map_shows_codes_dotted_in_table_and_csv_only(monkeypatch, fmt, source, targets):
+    import codesets.query
     from codesets.cli import map as map_cmd
 
-    translate = types.ModuleType("codesets.query.translate")
-    translate.check_request = lambda *args: None
-    translate.translate = lambda con, codes, f, t, **kw: pa.table({
+    # The public face (codesets.query.translate) runs; the translation it wraps is a stand-in.
+    monkeypatch.setattr(codesets.query, "_warehouse", lambda wh: wh)
+    monkeypatch.setattr(codesets.query._translation, "translate", lambda con, codes, f, t, **kw: pa.table({
         "input": ["r65.21"], "source_code": ["R6521"], "kind": ["combination"],
         "target_codes": [["78552", "99592"]], "release_id": ["2018"],
-    })
-    monkeypatch.setitem(sys.modules, "codesets.query.translate", translate)
+    }))
     app = command_app(monkeypatch, map_cmd)
     args = ["map", "r65.21", "--from", "icd10cm", "--to", "icd9cm", "--format", fmt,
             "--columns", "source_code,target_codes"]

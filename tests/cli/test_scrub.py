@@ -95,7 +95,7 @@ def test_findings_mean_exit_0_and_so_does_a_clean_file(wh_path, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--checks", "ptp,nope"], "codesets: unknown check 'nope'; the checks are ptp, mue, validity"),
+    (["--checks", "ptp,nope"], "codesets: unknown check 'nope'; the checks are validity, ptp, mue"),
     (["--out", "findings.json"], "name a .parquet or a .csv file; the suffix picks the format"),
     (["--format", "xml"], "Invalid value for '--format'"),
 ])
@@ -125,7 +125,8 @@ def test_claim_values_reach_stdout_only(wh_path, tmp_path):
                            "--format", "ndjson"], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert "PHI" not in proc.stderr and "Traceback" not in proc.stderr
-    assert proc.stderr == "scrub: 3 lines read, 0 checked (input, validity, ptp, mue); 3 findings: input 3 error\n"
+    assert proc.stderr == ("scrub: 3 lines read, 0 checked (input, validity, ptp, mue); 3 findings: input 3 error; "
+                           "no release in force for validity (icd10cm, hcpcs, cpt), ptp (ncci_ptp), mue (ncci_mue)\n")
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [r["claim_id"] for r in rows] == ["PHI-C2", None, None]
 

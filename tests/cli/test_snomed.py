@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from codesets.cli import snomed as snomed_cmd
 from codesets.cli.app import _Codesets
 from tests.query import code_fakes as fakes
-from tests.warehouse.test_snomed_eval import SAMPLE
+from tests.snomed.test_eval import SAMPLE
 
 runner = CliRunner()
 ICD10 = fakes.FakeCodeLoader(source="icd10cm")

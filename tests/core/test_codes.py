@@ -162,3 +162,27 @@ def test_range_twin_agrees_with_the_translation_query(gem_con, known, text):
     assert [r[0] for r in gem_con.execute(_SQL).fetchall()] == expected
     if not expected:
         assert answer.column("kind").to_pylist() == ["not in GEM"]
+
+
+def test_dotted_dots_text_lists_and_combinations_of_a_table():
+    import pyarrow as pa
+
+    table = pa.table({
+        "code": ["25000", "E8809", None],
+        "targets": [["E119", "R6521"], None, []],
+        "successors": [["E1165+Z794"], None, None],
+        "other": ["25000", "x", "y"],
+    })
+    shown = codes.dotted(table, {"code": "icd9cm", "targets": "icd10cm", "successors": "icd10cm", "missing": "cpt"})
+    assert shown.column("code").to_pylist() == ["250.00", "E880.9", None]
+    assert shown.column("targets").to_pylist() == [["E11.9", "R65.21"], None, []]
+    assert shown.column("successors").to_pylist() == [["E11.65 + Z79.4"], None, None]
+    assert shown.column("other").to_pylist() == ["25000", "x", "y"]  # columns not named stay as stored
+
+
+def test_dotted_takes_a_system_per_row():
+    import pyarrow as pa
+
+    table = pa.table({"code": ["25000", "R6521", "0016070"]})
+    shown = codes.dotted(table, {"code": ["icd9cm", "icd10cm", "icd10pcs"]})
+    assert shown.column("code").to_pylist() == ["250.00", "R65.21", "0016070"]

@@ -22,7 +22,7 @@ from codesets.loaders.contract import Claim
 from codesets.core.text import escape
 from codesets.core import checks
 from codesets.warehouse.load import load
-from tests.conftest import FIXTURES, SHARED_DATA, catalog_files
+from tests.conftest import FIXTURES, SHARED_DATA, catalog_files, need_shared
 
 CPT_FIXTURES = FIXTURES / "cpt"
 START = date(2026, 1, 1)
@@ -75,8 +75,7 @@ def test_claim_leaves_other_csvs_alone(tmp_path):
 
 
 def test_nothing_under_the_shared_data_is_a_cpt_list():
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"real CMS files not found ({SHARED_DATA})")
+    need_shared(SHARED_DATA)
     claimed = [
         Path(folder) / name
         for folder, _dirs, names in os.walk(SHARED_DATA)

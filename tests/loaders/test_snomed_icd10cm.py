@@ -267,6 +267,22 @@ def test_a_component_id_with_a_wrong_check_digit_is_refused(warehouse, tmp_path,
     assert [(r["line"], r["column"], r["value"]) for r in info.value.rejects] == [(4, "check_digit", f"id {bad}")]
 
 
+def test_a_control_character_is_named_with_its_column_in_characters(warehouse, tmp_path):
+    """The stage query names the first control character and its column, counted in characters: the
+    en dash before it (three bytes in UTF-8) is one column."""
+    sample = next(p for p in SAMPLE.files if "Description" in p.name)
+    lines = sample.read_text(encoding="utf-8").splitlines()
+    number, line = next((n, line) for n, line in enumerate(lines) if "\u2013" in line)
+    bad = line.replace("\u2013 inflammation", "\u2013 in\x1bflammation")
+    path = tmp_path / sample.name.replace("SAMPLE", "20240301")
+    path.write_text("\r\n".join([*lines[:number], bad, *lines[number + 1:]]) + "\r\n", encoding="utf-8",
+                    newline="")
+    with pytest.raises(LoadRejected) as info:
+        load(warehouse, "snomed_icd10cm", [path])
+    assert [(r["line"], r["column"], r["value"]) for r in info.value.rejects] == [
+        (number + 1, "control_character", f"control character 0x1B at column {bad.index(chr(27)) + 1}")]
+
+
 def test_two_files_of_one_rendering_are_refused(warehouse, tmp_path):
     other = tmp_path / "der2_iisssccRefset_ExtendedMapFull_US1000124_20240301.txt"
     shutil.copy(FULL, other)

@@ -8,11 +8,19 @@ It poses as one of the code-set sources (``source``) so that the views serve it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from codesets.loaders.contract import Claim, StagedFile
+from codesets.loaders.contract import Claim, Declaration, StagedFile
+
+
+def _declares_as(source: str) -> Declaration:
+    """The declaration of the real loader the fake poses as (its code systems, periods, diff)."""
+    from codesets import loaders
+
+    real = loaders.available().get(source)
+    return real.declares if real is not None else Declaration()
 
 
 @dataclass
@@ -20,6 +28,11 @@ class FakeCodeLoader:
     source: str = "icd10cm"
     description: str = "hand-made code rows for tests"
     tables: tuple = ("code_rows",)
+    declares: Declaration = field(default=None)
+
+    def __post_init__(self):
+        if self.declares is None:
+            self.declares = _declares_as(self.source)
 
     def claim(self, path: Path) -> Claim:
         return Claim(part=path.stem.split("-")[0], release_id=None)

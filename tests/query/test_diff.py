@@ -69,7 +69,7 @@ def rows_of(table, columns):
 
 def view_rows(wh, view: str, release_id: str):
     """The view's rows of one release, without the two release columns, in the diff's order."""
-    order = ", ".join(next(c for c in diffing.SOURCES.values() if c.view == view).order)
+    order = ", ".join(next(c for c in diffing.comparisons().values() if c.view == view).order)
     with wh.connect() as con:
         return con.sql(
             f"SELECT * EXCLUDE (release_id, previous_release_id) FROM {view} WHERE release_id = ? ORDER BY {order}",

@@ -15,9 +15,11 @@ import pytest
 
 from codesets.core.errors import SourceError, UsageError
 from codesets import query
+from codesets.scrub import checks
 from codesets.scrub import engine as scrub
 from codesets.scrub import scrub as scrub_lines
 from tests.query.test_translate import build_gem_warehouse
+from tests.scrub.toy import add_check
 
 HEADER = "claim_id,line_number,date_of_service,procedure_code,modifier_1,modifier_2,units,setting"
 FINDING_COLUMNS = ["claim_id", "line_number", "check", "severity", "code", "related_line_number", "reason",
@@ -48,7 +50,7 @@ def reasons(rows):
 
 
 @pytest.fixture
-def echo_check(monkeypatch):
+def echo_check(monkeypatch, tmp_path_factory):
     """A fake check that reports every claim line as the checks see it, so tests can read claim_lines."""
     sql = """
         SELECT claim_id, line_number, 'echo' AS "check", 'info' AS severity, procedure_code AS code,
@@ -59,12 +61,7 @@ def echo_check(monkeypatch):
         FROM claim_lines
     """
 
-    class Echo(scrub.Check):
-        def sql(self):
-            return sql
-
-    monkeypatch.setitem(scrub.CHECKS, "echo", Echo("echo", "every claim line, as read"))
-    return ("echo",)
+    return (add_check(monkeypatch, tmp_path_factory.mktemp("checks"), "echo", sql),)
 
 
 # --- each input rule -------------------------------------------------------------------------
@@ -209,15 +206,11 @@ def test_claim_lines_hold_normalised_values(wh, tmp_path, echo_check):
 
 
 def test_claim_lines_has_the_agreed_columns_and_types(wh, tmp_path, monkeypatch):
-    class Describe(scrub.Check):
-        def sql(self):
-            return """SELECT 'x' AS claim_id, 1 AS line_number, 'describe' AS "check", 'info' AS severity,
+    add_check(monkeypatch, tmp_path / "checks", "describe", """SELECT 'x' AS claim_id, 1 AS line_number, 'describe' AS "check", 'info' AS severity,
                 NULL AS code, NULL AS related_line_number,
                 string_agg(column_name || ' ' || data_type, ', ' ORDER BY column_index) AS reason,
                 NULL AS reference, NULL AS suggestion
-                FROM duckdb_columns() WHERE table_name = 'claim_lines' AND database_name = 'temp'"""
-
-    monkeypatch.setitem(scrub.CHECKS, "describe", Describe("describe", ""))
+                FROM duckdb_columns() WHERE table_name = 'claim_lines' AND database_name = 'temp'""")
     (row,) = findings(wh, write(tmp_path, f"{HEADER}\n"), ["describe"])
     assert row["reason"] == (
         "row_id BIGINT, claim_id VARCHAR, line_number INTEGER, date_of_service DATE, procedure_code VARCHAR, "
@@ -494,20 +487,26 @@ def test_check_names():
     assert scrub.check_names("ptp,mue") == ("ptp", "mue")
     assert scrub.check_names(" MUE , ptp,mue ") == ("mue", "ptp")
     assert scrub.check_names("input") == () == scrub.check_names("") == scrub.check_names([])
-    with pytest.raises(UsageError, match="unknown check 'pdp'; the checks are ptp, mue, validity"):
+    with pytest.raises(UsageError, match="unknown check 'pdp'; the checks are validity, ptp, mue"):
         scrub.check_names("ptp,pdp")
 
 
-def test_every_registered_check_has_its_sql_file():
-    for check in scrub.CHECKS.values():
-        assert check.sql().lstrip().startswith("--"), check.name
-    assert set(scrub.DEFAULT_CHECKS) <= set(scrub.CHECKS)
+def test_every_declared_check_has_its_sql_file():
+    for check in checks.available().values():
+        if check.name != "input":
+            assert check.sql().lstrip().startswith("--"), check.name
+    assert checks.default_names() == ("validity", "ptp", "mue")
 
 
 def test_a_warehouse_without_ncci_releases_still_scrubs(wh, tmp_path):
     path = write(tmp_path, f"{HEADER}\nC1,1,2026-07-01,99213,,,,\nC1,2,2026-07-01,97110,,,0,\n")
-    result = scrub.scrub(wh, path, scrub.DEFAULT_CHECKS)
+    result = scrub.scrub(wh, path)
     assert result.checks == ("validity", "ptp", "mue") and (result.lines, result.checked) == (2, 1)
+    # nothing to check against is said, not silent: a note per check, in the summary line too
+    assert result.notes == ("validity: no icd10cm, hcpcs, cpt release in force", "ptp: no ncci_ptp release in force",
+                            "mue: no ncci_mue release in force")
+    assert result.summary().endswith(
+        "; no release in force for validity (icd10cm, hcpcs, cpt), ptp (ncci_ptp), mue (ncci_mue)")
     rows = result.findings.to_pylist()
     assert ("C1", 2, "units is not above 0") in reasons(rows)
     assert {r["check"] for r in rows} <= {"input", "validity", "ptp", "mue"}
@@ -515,13 +514,9 @@ def test_a_warehouse_without_ncci_releases_still_scrubs(wh, tmp_path):
 
 
 def test_findings_of_all_checks_are_sorted_together(wh, tmp_path, monkeypatch):
-    class Pairs(scrub.Check):
-        def sql(self):
-            return """SELECT claim_id, line_number, 'aaa' AS "check", 'error' AS severity, procedure_code AS code,
+    add_check(monkeypatch, tmp_path / "checks", "aaa", """SELECT claim_id, line_number, 'aaa' AS "check", 'error' AS severity, procedure_code AS code,
                 r AS related_line_number, 'pair' AS reason, 'ref ' || r AS reference, NULL AS suggestion
-                FROM claim_lines, (VALUES (3), (NULL), (1)) AS t(r)  -- a trailing comment"""
-
-    monkeypatch.setitem(scrub.CHECKS, "aaa", Pairs("aaa", ""))
+                FROM claim_lines, (VALUES (3), (NULL), (1)) AS t(r)  -- a trailing comment""")
     text = f"{HEADER}\nC2,1,2026-07-01,99213,,,,\nC1,1,2026-07-01,99213,,,0,\nC1,2,2026-07-01,99213,,,,\n"
     rows = findings(wh, write(tmp_path, text), ["aaa"])
     assert [(r["claim_id"], r["line_number"], r["check"], r["related_line_number"]) for r in rows] == [

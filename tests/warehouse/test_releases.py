@@ -162,7 +162,9 @@ def test_the_contract_names_what_a_loader_lacks():
             return None
 
     problems = contract.check(Half())
-    assert problems == [f"method {m}()" for m in ("effective_from", "model", "stage", "fill", "notes", "sample")]
+    assert problems == ["attribute 'declares'"] + [
+        f"method {m}()" for m in ("effective_from", "model", "stage", "fill", "notes", "sample")
+    ]
     assert contract.check(GEMS) == []
     bad = type("Bad", (type(GEMS),), {"tables": ("nowhere",), "source": "a b"})()
     assert len(contract.check(bad)) == 2

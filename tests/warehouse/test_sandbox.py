@@ -181,7 +181,9 @@ def test_statements_other_than_a_query_are_refused_and_write_nothing(con, site, 
 
 # --- queries that pass the filter but reach outside the fence ----------------------------
 
-PERMISSION = "Permission Error"
+# codesets' own hints after DuckDB's refusals (sandbox._HINTS): the part of the message that is ours.
+PERMISSION = " (codesets sql reads only the warehouse's own files)"
+LIST_VIEWS = " (list the views: SELECT view_name, comment FROM duckdb_views() WHERE NOT internal)"
 FENCED_READS = [
     ("SELECT * FROM read_csv('/etc/passwd', sep = ':')", PERMISSION),
     ("SELECT * FROM read_text('/etc/passwd')", PERMISSION),
@@ -189,7 +191,7 @@ FENCED_READS = [
     ("SELECT * FROM sniff_csv('/etc/passwd')", PERMISSION),
     ("SELECT * FROM glob('/*')", PERMISSION),
     # A file name used as a table is not even looked up once external access is off.
-    ("SELECT * FROM '/etc/passwd'", "Catalog Error: Table with name /etc/passwd does not exist!"),
+    ("SELECT * FROM '/etc/passwd'", LIST_VIEWS),
     ("SELECT * FROM read_csv('{site}/outside/secret.csv')", PERMISSION),
     ("SELECT * FROM read_parquet('{site}/data-evil/other.parquet')", PERMISSION),  # shares the prefix "data"
     ("SELECT * FROM read_parquet('{site}/data/../data-evil/other.parquet')", PERMISSION),
@@ -197,7 +199,8 @@ FENCED_READS = [
     ("SELECT * FROM read_csv('secret.csv')", PERMISSION),  # relative to the working directory
     ("SELECT * FROM read_csv('https://example.com/codes.csv')", PERMISSION),  # would autoload httpfs
     # New in DuckDB 2.0: runs SELECT * FROM <function>(<value>) for us; the fence still holds.
-    ("SELECT * FROM destroy_external_resource('read_csv', '{site}/outside/secret.csv')", PERMISSION),
+    # DuckDB reports this refusal as an IO error, which gets no hint of ours: only refused, then.
+    ("SELECT * FROM destroy_external_resource('read_csv', '{site}/outside/secret.csv')", ""),
 ]
 
 
@@ -206,36 +209,37 @@ def test_files_outside_the_allowed_folder_cannot_be_read(con, site, sql, error):
     with pytest.raises(QueryError) as caught:
         sandbox.run(con, sql.format(site=site))
     message = str(caught.value)
-    assert error in message and "\n" not in message, message
-    if error == PERMISSION:
-        assert "file system operations are disabled by configuration" in message
+    assert type(caught.value) is QueryError and caught.value.exit_code == 2
+    assert message.endswith(error) and "\n" not in message, message
+    assert "next door" not in message  # nothing of a file outside the fence reaches the message
 
 
 def test_a_refused_read_says_what_sql_may_read(con):
     with pytest.raises(QueryError) as caught:
         sandbox.run(con, "SELECT * FROM read_csv('/etc/passwd')")
-    assert str(caught.value) == (
-        'Permission Error: Cannot access file "/etc/passwd" - file system operations are disabled by '
-        "configuration (codesets sql reads only the warehouse's own files)"
-    )
+    message = str(caught.value)
+    assert type(caught.value) is QueryError and caught.value.exit_code == 2
+    assert "/etc/passwd" in message and message.endswith(PERMISSION) and "\n" not in message
+    assert "root:" not in message  # the file's content never reaches the message
 
 
 @pytest.mark.parametrize(
-    "sql, error",
+    "sql",
     [
-        ("SELECT getenv('HOME')", "Catalog Error: Scalar Function with name getenv does not exist!"),
-        # DuckDB words the refusal differently from version to version: only its class is checked.
-        ("SELECT * FROM enable_logging(storage = 'file', storage_path = '/tmp/codesets-log')", ""),
-        ("SELECT * FROM enable_profiling(save_location = '/tmp/codesets-profile.json')", ""),
-        ("SELECT * FROM query('COPY (SELECT 1) TO ''/tmp/codesets-q.csv''')", "Expected a single SELECT statement"),
+        "SELECT getenv('HOME')",
+        "SELECT * FROM enable_logging(storage = 'file', storage_path = '/tmp/codesets-log')",
+        "SELECT * FROM enable_profiling(save_location = '/tmp/codesets-profile.json')",
+        "SELECT * FROM query('COPY (SELECT 1) TO ''/tmp/codesets-q.csv''')",
     ],
 )
-def test_side_doors_in_a_select_stay_shut(con, site, sql, error):
+def test_side_doors_in_a_select_stay_shut(con, site, sql):
+    # Only our error class, exit code and one line are checked: DuckDB words these refusals
+    # differently from version to version.
     before = tree(site)
     with pytest.raises(QueryError) as caught:
         sandbox.run(con, sql)
-    assert caught.value.exit_code == 2
-    assert error in str(caught.value) and "\n" not in str(caught.value)
+    assert type(caught.value) is QueryError and caught.value.exit_code == 2
+    assert "\n" not in str(caught.value)
     assert tree(site) == before
     assert not any(os.path.exists(p) for p in ("/tmp/codesets-log", "/tmp/codesets-profile.json", "/tmp/codesets-q.csv"))
 
@@ -244,8 +248,9 @@ def test_python_variables_are_not_tables(con):
     import pyarrow as pa
 
     python_secret = pa.table({"s": ["in the process's memory"]})  # noqa: F841 (a replacement scan would find it)
-    with pytest.raises(duckdb.CatalogException, match="Table with name python_secret does not exist!"):
-        con.sql("SELECT * FROM python_secret")  # called here, where the variable is in scope
+    with pytest.raises(duckdb.Error) as caught:
+        con.sql("SELECT * FROM python_secret").fetchall()  # called here, where the variable is in scope
+    assert "in the process's memory" not in str(caught.value)
 
 
 def test_settings_can_be_read_but_not_changed(con, site):
@@ -260,8 +265,13 @@ def test_settings_can_be_read_but_not_changed(con, site):
     for statement in ("SET lock_configuration = false", "RESET lock_configuration",
                       "SET enable_external_access = true", "SET allowed_directories = ['/']",
                       "SET autoload_known_extensions = true"):
-        with pytest.raises(duckdb.InvalidInputException, match="the configuration has been locked"):
+        with pytest.raises(duckdb.Error):
             con.execute(statement)
+    assert sandbox.run(
+        con,
+        "SELECT current_setting('lock_configuration') AS locked, current_setting('enable_external_access') AS ext, "
+        "current_setting('allowed_directories') AS dirs",
+    ).to_pylist()[0] == settings  # and none of them changed
 
 
 @pytest.mark.parametrize(
@@ -419,22 +429,31 @@ def test_duckdb_errors_become_one_line(con):
     with pytest.raises(QueryError) as caught:
         sandbox.run(con, "SELECT nme FROM codes")
     message = str(caught.value)
-    assert message.startswith('Binder Error: Referenced column "nme" not found in FROM clause!')
-    assert "\n" not in message and "LINE 1" not in message
+    assert type(caught.value) is QueryError and caught.value.exit_code == 2
+    assert "nme" in message and "\n" not in message and "LINE 1" not in message
 
 
 def test_unknown_view_names_where_to_look(con):
     with pytest.raises(QueryError) as caught:
         sandbox.run(con, "SELECT * FROM cdes")
-    assert str(caught.value) == (
-        'Catalog Error: Table with name cdes does not exist! Did you mean "codes"? '
-        "(list the views: SELECT view_name, comment FROM duckdb_views() WHERE NOT internal)"
-    )
+    message = str(caught.value)
+    assert type(caught.value) is QueryError and caught.value.exit_code == 2
+    assert "cdes" in message and message.endswith(LIST_VIEWS) and "\n" not in message
+
+
+def test_a_duckdb_message_keeps_its_first_line_and_its_suggestion():
+    """Our trimming of a multi-line DuckDB error, on a made-up one (DuckDB's wording is not ours)."""
+    error = duckdb.Error('Kind Error: x does not exist!\n\nLINE 1: SELECT * FROM x\n  ^\nDid you mean "y"?\nmore')
+    assert sandbox._first_line(error) == 'Kind Error: x does not exist! Did you mean "y"?'
+    assert sandbox._first_line(duckdb.Error("one line\n")) == "one line"
+    assert sandbox._first_line(duckdb.Error("")) == "Error"
 
 
 def test_syntax_errors_are_query_errors(con):
-    with pytest.raises(QueryError, match=r'^Parser Error: syntax error at or near "codes"$'):
+    with pytest.raises(QueryError) as caught:
         sandbox.run(con, "SELECT * FORM codes")
+    assert type(caught.value) is QueryError and caught.value.exit_code == 2
+    assert "\n" not in str(caught.value) and not str(caught.value).startswith(REFUSED)
 
 
 # --- time limit and Ctrl-C --------------------------------------------------------------

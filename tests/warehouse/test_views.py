@@ -189,3 +189,34 @@ def test_every_view_binds_in_dependency_order():
         con.execute(f'CREATE VIEW "{view.name}" AS\n{view.sql}')  # raises if an input is not there yet
     assert [v.name for v in sqlfiles.dependency_order()].index("release_parts") < \
         [v.name for v in sqlfiles.dependency_order()].index("code_releases")
+
+
+def test_a_fresh_process_creates_every_view_once():
+    """Publishing in a new process (no cache warm) creates each view once, each binding at the first try."""
+    import json
+    import subprocess
+    import sys
+
+    script = """
+import collections, json, re, duckdb
+from codesets.core import sqlfiles
+
+class Counting:
+    def __init__(self, con):
+        self.con, self.created = con, collections.Counter()
+    def execute(self, sql, *args):
+        match = re.match(r'CREATE OR REPLACE VIEW "(\\w+)"', sql)
+        if match:
+            self.created[match.group(1)] += 1
+        return self.con.execute(sql, *args)
+
+con = duckdb.connect()
+con.execute(sqlfiles.shapes_sql())
+counting = Counting(con)
+sqlfiles.apply(counting)
+print(json.dumps(counting.created))
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    created = json.loads(proc.stdout)
+    assert created == {name: 1 for name in VIEW_NAMES}

@@ -1,8 +1,9 @@
 -- code_validity: the status of each (code, code system, date of service) of a batch.
 -- Input: the temp table validity_input (row_id, input, code_system, on_date); parameters $systems
---   and $sources (codesets.codes.SOURCE_OF: which loader's releases answer for each code system), and
---   one named after each system holding the shape of its codes (codesets.codes.PATTERNS), constant
---   so that each regular expression is compiled once, not once a row. The rules are written once, in docs/codes.md; codesets.warehouse.validity
+--   and $sources (which loader's releases answer for each code system, as the loaders declare it:
+--   codesets.loaders.validity_systems), and $shapes, one regular expression over 'system:code' naming
+--   the shape of each system's codes ('(?:icd10cm:(?:...))|(?:hcpcs:(?:...))|...'), constant so that
+--   it is compiled once, not once a row, and no list of systems is written here. The rules are written once, in docs/codes.md; codesets.warehouse.validity
 --   states them beside the point lookup, which a test holds to this query.
 -- Output: one row per input row, in no order (codesets.warehouse.validity puts them in row_id order).
 WITH sources AS (
@@ -19,15 +20,8 @@ inputs AS (
         -- ASCII only (upper() would make a dotless i an I), one dot at most, the system's shape
         strlen(v.input) = length(v.input)
             AND length(v.input) - length(replace(v.input, '.', '')) <= 1
-            AND CASE v.code_system
-                WHEN 'icd10cm' THEN regexp_full_match(upper(replace(trim(v.input, E' \t\r\n'), '.', '')), $icd10cm)
-                WHEN 'icd10pcs' THEN regexp_full_match(upper(replace(trim(v.input, E' \t\r\n'), '.', '')), $icd10pcs)
-                WHEN 'hcpcs' THEN regexp_full_match(upper(replace(trim(v.input, E' \t\r\n'), '.', '')), $hcpcs)
-                WHEN 'hcpcs_modifier' THEN regexp_full_match(upper(replace(trim(v.input, E' \t\r\n'), '.', '')), $hcpcs_modifier)
-                WHEN 'cpt' THEN regexp_full_match(upper(replace(trim(v.input, E' \t\r\n'), '.', '')), $cpt)
-                WHEN 'icd9cm' THEN regexp_full_match(upper(replace(trim(v.input, E' \t\r\n'), '.', '')), $icd9cm)
-                WHEN 'icd9pcs' THEN regexp_full_match(upper(replace(trim(v.input, E' \t\r\n'), '.', '')), $icd9pcs)
-            END AS well_formed
+            AND regexp_full_match(v.code_system || ':' || upper(replace(trim(v.input, E' \t\r\n'), '.', '')), $shapes)
+                AS well_formed
     FROM validity_input AS v
     LEFT JOIN sources AS s ON s.code_system = v.code_system
 ),

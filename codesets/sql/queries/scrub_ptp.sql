@@ -1,15 +1,20 @@
 -- scrub_ptp: findings of check `ptp`: NCCI PTP edits between lines of one claim (docs/scrub-rules.md).
--- Input: the temp table claim_lines (valid lines only) and the warehouse's release_parts, edits and
--- row_runs. Output: the findings columns, one row per (column-2 line, column-1 line) pair in conflict.
--- The edits are those of the latest loaded quarter of each setting; the files are cumulative, so that
--- quarter states every edit's own window. Its rows are found without expanding the quarter: the
--- line pairs meet the stored rows on the two codes first, and only the rows that meet are looked up
--- in the quarter's runs (an ASOF join on the run starting at or before the row), which also gives
--- the file and line the quarter published the row at.
-WITH latest AS (
-    SELECT part, release_id
-    FROM release_parts
+-- Input: the temp table claim_lines (valid lines only) and the warehouse's edit_runs and edits.
+-- Output: the findings columns, one row per (column-2 line, column-1 line) pair in conflict.
+-- The edits are those of the quarter in force of each setting (serves AND effective_to IS NULL, as
+-- ptp_edits); the files are cumulative, so that quarter states every edit's own window. Its rows are
+-- found without expanding the quarter (edits_published would, 4.5 million lines joined to their
+-- rows): the line pairs meet the stored rows on the two codes first, and only the rows that meet are
+-- looked up in the quarter's runs as edit_runs reads them (an ASOF join on the run starting at or
+-- before the stored row), which also gives the file and line the quarter published the row at.
+WITH runs AS (
+    SELECT part, release_id, source_file, line_shift, origin_release_id, origin_source_file, origin_first_line,
+           origin_last_line
+    FROM edit_runs
     WHERE source = 'ncci_ptp' AND serves AND effective_to IS NULL
+),
+latest AS (
+    SELECT DISTINCT part, release_id FROM runs
 ),
 lines AS (
     SELECT row_id, claim_id, date_of_service, procedure_code, setting
@@ -36,15 +41,8 @@ candidates AS (
     WHERE e.effective_date <= p.date_of_service
         AND (e.deletion_date IS NULL OR p.date_of_service <= e.deletion_date)
 ),
-runs AS (
-    SELECT r.part, r.release_id, r.source_file, r.first_line, r.line_count,
-           r.origin_release_id, r.origin_source_file, r.origin_first_line
-    FROM row_runs AS r
-    INNER JOIN latest AS l ON l.part = r.part AND l.release_id = r.release_id
-    WHERE r.source = 'ncci_ptp'
-),
 in_quarter AS (
-    SELECT c.*, r.source_file, r.first_line + (c.origin_line_no - r.origin_first_line) AS line_no,
+    SELECT c.*, r.source_file, c.origin_line_no + r.line_shift AS line_no,
            b.claim_id, a.line_number AS line_a, b.line_number AS line_b, a.modifiers AS modifiers_a,
            b.modifiers AS modifiers_b
     FROM candidates AS c
@@ -54,7 +52,7 @@ in_quarter AS (
         AND c.origin_line_no >= r.origin_first_line
     INNER JOIN claim_lines AS a ON a.row_id = c.row_a
     INNER JOIN claim_lines AS b ON b.row_id = c.row_b
-    WHERE c.origin_line_no < r.origin_first_line + r.line_count
+    WHERE c.origin_line_no <= r.origin_last_line
 ),
 standing AS (
     SELECT *

@@ -16,7 +16,7 @@
 --   short_description: short title, where the files carry one
 --   billable: a code to bill with; false for an ICD-10 header (a category with subdivisions)
 --   effective_from: first date of service of the window
---   effective_to: last date of service of the window; NULL while the code is valid in the latest release
+--   effective_to: last date of service of the window, inclusive; NULL when the window is open (no end yet). Not NULL for a code that ends by its own date even in the latest release (ICD-9-CM 2015-09-30, a HCPCS or CPT termination): valid on date D is effective_from <= D AND (effective_to IS NULL OR D <= effective_to), never effective_to IS NULL alone
 --   release_id: the latest release in the window
 --   first_release_id: the first release in the window
 --   releases: how many releases the window spans

@@ -1,8 +1,8 @@
 -- ptp_changes: what each NCCI PTP quarter changed against the quarter it follows, edit by edit, per setting.
 -- Grain: one row per edit line added, deleted, re-indicated, changed or removed, per (release_id, setting).
 -- Key: release_id, setting, old_source_file, old_line_no, new_source_file, new_line_no (a data test checks that no two rows share it)
--- Sources: release_parts (which quarter each setting's quarter follows), row_runs and edits (the
--- cumulative storage, codesets.warehouse.history). `codesets diff ncci_ptp A B` runs this same text
+-- Sources: release_parts (which quarter each setting's quarter follows), edit_runs (the runs of the
+-- cumulative storage, codesets.warehouse.history, as that view reads them) and edits. `codesets diff ncci_ptp A B` runs this same text
 -- with the one pair it is asked for in place of the CTE pairs (codesets.warehouse.diff).
 -- An edit is keyed by setting, column 1 code, column 2 code and effective date: CMS keeps every edit in
 -- the file, a deleted one with its deletion date, and an edit deleted and added again comes back under a
@@ -52,22 +52,17 @@ compared AS (
     SELECT part, release_id, previous_release_id, ROW_NUMBER() OVER (ORDER BY part, release_id, previous_release_id) AS pair_no
     FROM pairs
 ),
--- both quarters' runs, each placed on the axis of the stored lines it points at: a run holds the
+-- both quarters' runs (edit_runs), each placed on the axis of the stored lines it points at: a run holds the
 -- stored lines [origin_first_line, origin_end) of one file of one release, at its own line = stored line + shift
 sides AS (
-    SELECT c.pair_no, 'old' AS side, r.source_file, r.first_line - r.origin_first_line AS shift,
-           r.origin_release_id, r.origin_source_file, hash(r.origin_release_id, r.origin_source_file) AS origin_key,
-           r.origin_first_line, r.origin_first_line + r.line_count AS origin_end
+    SELECT c.pair_no, CASE WHEN r.release_id = c.release_id THEN 'new' ELSE 'old' END AS side, r.source_file,
+           r.line_shift AS shift, r.origin_release_id, r.origin_source_file,
+           hash(r.origin_release_id, r.origin_source_file) AS origin_key,
+           r.origin_first_line, r.origin_last_line + 1 AS origin_end
     FROM compared AS c
-    INNER JOIN row_runs AS r
-        ON r.source = 'ncci_ptp' AND r.part = c.part AND r.release_id = c.previous_release_id
-    UNION ALL
-    SELECT c.pair_no, 'new' AS side, r.source_file, r.first_line - r.origin_first_line,
-           r.origin_release_id, r.origin_source_file, hash(r.origin_release_id, r.origin_source_file),
-           r.origin_first_line, r.origin_first_line + r.line_count
-    FROM compared AS c
-    INNER JOIN row_runs AS r
-        ON r.source = 'ncci_ptp' AND r.part = c.part AND r.release_id = c.release_id
+    INNER JOIN edit_runs AS r
+        ON r.source = 'ncci_ptp' AND r.part = c.part
+        AND (r.release_id = c.release_id OR r.release_id = c.previous_release_id)
 ),
 -- where runs start and end; a start carries its run, so that the sweep below knows the run a
 -- stretch lies in without joining back (exact while a quarter holds each stored line once)
@@ -143,7 +138,8 @@ holding AS (
     FROM tangled
     WHERE copy > copies - extra
 ),
--- the stored lines of those stretches, one row per line the quarter holds
+-- the stored lines of those stretches (parts of runs, not whole runs: edits_published would expand both
+-- quarters whole), one row per line the quarter holds, at stored line + shift
 holding_lines AS (
     SELECT pair_no, side, source_file, shift, origin_release_id, origin_source_file,
            unnest(range(start_line, end_line)) AS origin_line

@@ -1,7 +1,7 @@
 -- ptp_edit_history: every NCCI PTP edit of every loaded quarter, as that quarter published it.
 -- Grain: one row per line of every PTP file loaded (each quarter whole: about 4.5 million rows a quarter).
 -- Key: release_id, setting, source_file, line_no (a data test checks that no two rows share it)
--- Sources: edits_published (the ncci_ptp loader's cumulative storage) and release_parts. Stored as
+-- Sources: edits_published (the ncci_ptp loader's cumulative storage, with each quarter's window). Stored as
 -- what changed between quarters; every quarter is answerable exactly as published, line numbers included.
 -- "As published in quarter Q": WHERE release_id = 'v322r0'. The edits in force on date of service D for
 -- setting S as quarter Q states them: WHERE release_id = Q AND setting = S AND modifier_indicator <> '9'
@@ -34,13 +34,11 @@ SELECT
     e.modifier_indicator,
     e.rationale,
     e.release_id,
-    p.effective_from AS quarter_effective_from,
-    p.effective_to AS quarter_effective_to,
-    p.is_sample,
+    e.release_effective_from AS quarter_effective_from,
+    e.release_effective_to AS quarter_effective_to,
+    e.is_sample,
     e.source_file,
     e.line_no,
     e.first_release_id
 FROM edits_published AS e
-INNER JOIN release_parts AS p
-    ON p.source = e.source AND p.release_id = e.release_id AND p.part = e.part
 WHERE e.source = 'ncci_ptp'

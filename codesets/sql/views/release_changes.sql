@@ -1,5 +1,5 @@
 -- release_changes: rows added and removed by each part against the release of the part it follows.
--- Grain: one row per (source, release_id, part) that follows another release (see release_parts).
+-- Grain: one row per (source, release_id, part) that an earlier release also has (see release_parts).
 -- Key: source, release_id, part (a data test checks that no two rows share it)
 -- Sources: release_parts and release_row_keys. A row is compared on its content, not its
 -- provenance (file, line), as a multiset: a row present twice in the new part and once in the
@@ -10,12 +10,20 @@
 --   source: the loader
 --   release_id: the newer release
 --   part: the part compared
---   previous_release_id: the release it is compared against
+--   previous_release_id: the release it is compared against: the latest earlier one with the same part
 --   rows_added: rows of the part not in the previous release's part
 --   rows_removed: rows of the previous release's part not in this one
 WITH pairs AS (
+    -- a part is compared with the same part of the latest earlier release that has it: the release a
+    -- part follows (release_parts) may have come in other parts (an ICD-10-CM order file where this
+    -- release has a code file), which would count every row as added
     SELECT source, release_id, part, previous_release_id
-    FROM release_parts
+    FROM (
+        SELECT source, release_id, part,
+            LAG(release_id) OVER (PARTITION BY source, part ORDER BY effective_from) AS previous_release_id
+        FROM release_parts
+        WHERE serves
+    ) AS p
     WHERE previous_release_id IS NOT NULL
 ),
 -- only the rows of releases that take part in a pair, each reduced to a hash of its content

@@ -1,14 +1,18 @@
 -- release_parts: every published part of every release, with the window it serves and the part it follows.
 -- Grain: one row per (source, release_id, part).
 -- Key: source, release_id, part (a data test checks that no two rows share it)
--- Sources: release_catalog. A release is the set of its parts (a GEM direction, an NCCI setting);
--- windows and lineage are derived here per part, never stored, so the order releases were
--- loaded in does not change them. A code-set release (icd10cm, icd10pcs, hcpcs, icd9cm, cpt) is
--- a whole list: its parts are renderings or halves of it, and the next release of the source
--- follows all of them; it also ends with its own period (an ICD-10 fiscal year Y, and its April
--- update, on Y-09-30; a HCPCS or CPT year Y on Y-12-31; a HCPCS quarter three months after it
--- starts; ICD-9-CM v32, the last, stays open: its codes carry their own end). A bundled sample serves only while no real release of the
--- same source and part is loaded; after that it keeps its rows but answers for no date.
+-- Sources: release_catalog, and what each source declares (source_declarations, source_periods:
+-- written at publish from the loaders, codesets.loaders.contract.Declaration). A release is the set
+-- of its parts (a GEM direction, an NCCI setting); windows and lineage are derived here per part,
+-- never stored, so the order releases were loaded in does not change them. A source that declares
+-- whole_release (the code sets: icd10cm, icd10pcs, hcpcs, icd9cm, cpt) ships a whole list per
+-- release: its parts are renderings or halves of it, and the next release of the source follows all
+-- of them. A release also ends with its own period when a period rule of its source matches its id
+-- (fiscal_year: an ICD-10 fiscal year Y, and its April update, on Y-09-30; calendar_year: a HCPCS or
+-- CPT year Y on Y-12-31; quarter: a HCPCS quarter three months after it starts); with none it stays
+-- open (ICD-9-CM v32, the last: its codes carry their own end). A bundled sample serves only while
+-- no real release of the same source and part is loaded; after that it keeps its rows but answers
+-- for no date.
 -- Example: SELECT source, part, release_id, effective_from, effective_to, previous_release_id FROM release_parts ORDER BY source, part, effective_from;
 -- Columns:
 --   source: the loader that read the files (gems, ...)
@@ -25,13 +29,14 @@
 --   content_sha256: identity of the part's file contents; loading the same bytes again is a no-op
 --   files: name, sha256, bytes, rows, kind and line ending of each file
 WITH series AS (
-    -- A code-set release is a whole list, whichever files (parts) it came in: the next release of
-    -- the source replaces all of it. Other sources' parts (a GEM direction, an NCCI setting) each
-    -- follow the same part of earlier releases.
+    -- A release of a source declaring whole_release is a whole list, whichever files (parts) it came
+    -- in: the next release of the source replaces all of it. Other sources' parts (a GEM direction,
+    -- an NCCI setting) each follow the same part of earlier releases.
     SELECT
         c.*,
-        CASE WHEN c.source IN ('icd10cm', 'icd10pcs', 'hcpcs', 'icd9cm', 'cpt') THEN '' ELSE c.part END AS series
+        CASE WHEN coalesce(d.whole_release, false) THEN '' ELSE c.part END AS series
     FROM release_catalog AS c
+    LEFT JOIN source_declarations AS d ON d.source = c.source
 ),
 parts AS (
     SELECT
@@ -47,22 +52,36 @@ releases AS (
     FROM parts
     GROUP BY source, series, serves, release_id
 ),
+-- the period rule of each release: the first of its source's rules its id matches
+matched AS (
+    SELECT r.source, r.release_id, p.kind,
+        ROW_NUMBER() OVER (PARTITION BY r.source, r.release_id ORDER BY p.rule_no) AS rule_rank
+    FROM (SELECT DISTINCT source, release_id FROM releases) AS r
+    INNER JOIN source_periods AS p ON p.source = r.source AND regexp_matches(r.release_id, p.release_ids)
+),
+periods AS (
+    SELECT
+        source,
+        release_id,
+        CASE kind
+            WHEN 'fiscal_year' THEN make_date(CAST(substr(release_id, 1, 4) AS INTEGER), 9, 30)
+            WHEN 'calendar_year' THEN make_date(CAST(substr(release_id, 1, 4) AS INTEGER), 12, 31)
+            WHEN 'quarter' THEN CAST(
+                make_date(CAST(substr(release_id, 1, 4) AS INTEGER), CAST(substr(release_id, 6, 2) AS INTEGER), 1)
+                + INTERVAL 3 MONTH - INTERVAL 1 DAY AS DATE)
+        END AS period_ends
+    FROM matched
+    WHERE rule_rank = 1
+),
 ordered AS (
     SELECT
-        *,
-        LEAD(effective_from) OVER (PARTITION BY source, series, serves ORDER BY effective_from) AS next_from,
-        LAG(release_id) OVER (PARTITION BY source, series, serves ORDER BY effective_from) AS previous_id,
-        -- a code-set release also ends with its own period (a date past it borrows no older year)
-        CASE
-            WHEN source IN ('icd10cm', 'icd10pcs') AND regexp_full_match(release_id, '(19|20)[0-9]{2}(-04)?')
-                THEN make_date(CAST(left(release_id, 4) AS INTEGER), 9, 30)
-            WHEN source IN ('hcpcs', 'cpt') AND regexp_full_match(release_id, '(19|20)[0-9]{2}')
-                THEN make_date(CAST(release_id AS INTEGER), 12, 31)
-            WHEN source = 'hcpcs' AND regexp_full_match(release_id, '(19|20)[0-9]{2}-(0[1-9]|1[0-2])')
-                THEN CAST(make_date(CAST(left(release_id, 4) AS INTEGER), CAST(right(release_id, 2) AS INTEGER), 1)
-                          + INTERVAL 3 MONTH - INTERVAL 1 DAY AS DATE)
-        END AS period_ends
-    FROM releases
+        r.*,
+        LEAD(r.effective_from) OVER (PARTITION BY r.source, r.series, r.serves ORDER BY r.effective_from) AS next_from,
+        LAG(r.release_id) OVER (PARTITION BY r.source, r.series, r.serves ORDER BY r.effective_from) AS previous_id,
+        -- a release also ends with its own period (a date past it borrows no older release)
+        e.period_ends
+    FROM releases AS r
+    LEFT JOIN periods AS e ON e.source = r.source AND e.release_id = r.release_id
 )
 SELECT
     p.source,

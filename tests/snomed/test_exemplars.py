@@ -9,7 +9,7 @@ priority, status and needs) is the specification's, written as the bundled sampl
 exemplar). Targets are written dotted, as in the specification; the map holds them undotted.
 
 The phase-of-life table of section 11.4 is tested at both sides of each boundary: in Python by
-tests/warehouse/test_snomed_eval.py::test_phase_of_life_boundaries (hand-made rows), here in SQL
+tests/snomed/test_eval.py::test_phase_of_life_boundaries (hand-made rows), here in SQL
 on one hand-made record per phase (the sample carries only the 29-day and 18-year bounds).
 """
 
