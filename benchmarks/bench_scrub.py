@@ -117,11 +117,11 @@ def fail(message: str) -> None:
 def missing_in_codesets() -> str | None:
     """What codesets still lacks for this benchmark (scrub, the NCCI loaders), or None."""
     try:
-        from codesets import query
+        import codesets.scrub as scrubbing
     except Exception as error:  # noqa: BLE001 - any import failure is reported in one line
         return f"codesets does not import ({type(error).__name__}: {error})"
     lacking = []
-    if not callable(getattr(query, "scrub", None)):
+    if not callable(getattr(scrubbing, "scrub", None)):
         lacking.append("codesets.scrub.scrub")
     try:
         from codesets.loaders import available

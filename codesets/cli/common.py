@@ -74,7 +74,8 @@ def split_columns(value: str | None) -> list[str] | None:
 FORMAT_HELP = (
     "Output format: table, csv, json or ndjson. On a terminal no format prints a control character "
     "raw (csv shows them escaped, e.g. \\x1b, with backslashes doubled); csv redirected to a file "
-    "or pipe keeps every value exactly as it is."
+    "or pipe keeps every value exactly as it is. Values print as DuckDB writes them (12:00:00+05, "
+    "3 days, infinity); json and ndjson write NaN and infinity as null, as JSON has no such numbers."
 )
 
 
@@ -83,7 +84,10 @@ def render(data, fmt: Format = Format.table, out=None, columns: list[str] | None
 
     table: aligned text (every cell escaped by ``codesets.core.text.escape``) and a row count;
     csv: lists joined by spaces; json: one array of objects; ndjson: one object per line.
-    JSON has dates and timestamps as ISO strings and NaN or infinity as null.
+    JSON has dates and timestamps as ISO strings and NaN or infinity as null (JSON has no such
+    numbers; a string "NaN" would break a reader expecting a number or null), documented in
+    FORMAT_HELP. Types Arrow cannot carry (TIMETZ, BIT, INTERVAL, ...) are cast to DuckDB's text
+    in the query itself by ``codesets sql`` (``codesets.warehouse.sandbox.as_text``).
     Dates, timestamps and times Python cannot hold (DuckDB's ``infinity`` and ``-infinity``,
     years past 9999 or before 1, ``24:00:00``) print in every format as DuckDB's text of them
     (``CAST(v AS VARCHAR)``, a time zone's instant in UTC): see ``_temporal_text``.

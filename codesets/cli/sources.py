@@ -47,6 +47,9 @@ def refresh(
     for what, error in report.failures:
         say(f"codesets: {what} failed: {error}", err=True)
     say(f"warehouse: {shown(wh.path)}")
+    if report.interrupted:
+        say("codesets: interrupted; the releases listed above are published, nothing after them was loaded", err=True)
+        raise typer.Exit(130)
     if not report.ok:
         raise typer.Exit(max(error.exit_code for _what, error in report.failures))
 

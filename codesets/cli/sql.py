@@ -56,5 +56,6 @@ def sql(
     # stream_sql connects inside this block. Ctrl-C: the stream stops the query and re-raises
     # KeyboardInterrupt; app.py prints "codesets: interrupted" and exits 130.
     with sandbox.memory_limit(memory):
-        rows = stream_sql(warehouse(ctx), query, timeout=timeout)
+        # as_text: TIMETZ, BIT, INTERVAL and the like print as DuckDB writes them (sandbox.TEXT_TYPES).
+        rows = stream_sql(warehouse(ctx), query, timeout=timeout, as_text=True)
     render(rows, fmt, columns=columns)

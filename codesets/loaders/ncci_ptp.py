@@ -196,6 +196,8 @@ def _header(path: Path) -> int | None:
             titled = True
         if _DATA.match(line):
             return number if titled else None
+        if line == b"" and titled:  # the header alone: a PTP file without edits, refused as empty at load
+            return number
     return None
 
 

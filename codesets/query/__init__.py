@@ -27,14 +27,16 @@ def run_sql(warehouse: Warehouse, sql: str, params=None, timeout: float | None =
         return sandbox.run(con, sql, params=params, timeout=timeout)
 
 
-def stream_sql(warehouse: Warehouse, sql: str, params=None, timeout: float | None = None):
+def stream_sql(warehouse: Warehouse, sql: str, params=None, timeout: float | None = None, as_text: bool = False):
     """Run one read-only query; return a pyarrow RecordBatchReader, read batch by batch.
 
-    The connection stays open until the reader is read to the end or closed.
+    The connection stays open until the reader is read to the end or closed. ``as_text``: values
+    of the types Arrow cannot carry (TIMETZ, BIT, INTERVAL, ...: sandbox.TEXT_TYPES) come back
+    as DuckDB's text of them, for printing (``codesets sql`` does this).
     """
     sandbox.check_statement(sql)
     con = warehouse.connect()
-    return sandbox.stream(con, sql, params=params, timeout=timeout, on_close=con.close)
+    return sandbox.stream(con, sql, params=params, timeout=timeout, on_close=con.close, as_text=as_text)
 
 
 def releases(warehouse: Warehouse):

@@ -42,6 +42,7 @@ class LoadResult:
     parts: list[PartResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    interrupted: bool = False  # Ctrl-C came after the publish: the release is whole, the report cut short
 
     @property
     def status(self) -> str:

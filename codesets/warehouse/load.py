@@ -124,6 +124,7 @@ def _load(warehouse: Warehouse, source: str, loader, paths: list[Path], release_
             if not isinstance(exc, KeyboardInterrupt) and not str(exc).strip().endswith("Query interrupted"):
                 raise
             changes = {}
+            result.interrupted = True
             result.notes.append("interrupted while comparing with the previous release; the release is "
                                 "published (the view release_changes has the comparison)")
     for part_result in result.parts:

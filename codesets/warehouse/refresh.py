@@ -24,6 +24,7 @@ class RefreshReport:
     results: list[LoadResult] = field(default_factory=list)
     failures: list[tuple[str, CodesetsError]] = field(default_factory=list)  # (what, error)
     skipped: list[tuple[Path, str]] = field(default_factory=list)  # (file, why)
+    interrupted: bool = False  # Ctrl-C: what was published stays, nothing after it was loaded
 
     @property
     def ok(self) -> bool:
@@ -44,12 +45,14 @@ def refresh(warehouse: Warehouse, directory: str | Path | None = None, sample: b
         if sample:
             for source, loader in sorted(loaders.available().items()):
                 bundled = loader.sample()
-                if bundled is not None:
+                if bundled is not None and not report.interrupted:
                     _load_one(report, warehouse, unpacker, source, list(bundled.files), bundled.release_id,
                               bundled.effective_from, sample=True, allow_empty=allow_empty)
-        if directory is not None:
+        if directory is not None and not report.interrupted:
             groups = _discover(Path(directory), report, unpacker)
             for (source, release), files in sorted(groups.items(), key=_release_order):
+                if report.interrupted:
+                    break
                 _load_one(report, warehouse, unpacker, source, files, release, None, allow_empty=allow_empty)
     return report
 
@@ -65,6 +68,7 @@ def _load_one(report, warehouse, unpacker, source, files, release, effective_fro
         return
     result.notes[:0] = _read_from_archives(unpacker, files)
     report.results.append(result)
+    report.interrupted = result.interrupted  # a Ctrl-C the load absorbed after publishing stops the refresh
 
 
 def _one_per_name(report: RefreshReport, unpacker: archives.Unpacker, files: list[Path]) -> list[Path]:

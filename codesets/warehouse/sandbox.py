@@ -174,7 +174,8 @@ def run(con, sql: str, params=None, timeout: float | None = None):
     return stream(con, sql, params, timeout).read_all()
 
 
-def stream(con, sql: str, params=None, timeout: float | None = None, batch_rows: int = 10_000, on_close=None):
+def stream(con, sql: str, params=None, timeout: float | None = None, batch_rows: int = 10_000, on_close=None,
+           as_text: bool = False):
     """Run the one query in ``sql`` on ``con``; return a pyarrow RecordBatchReader.
 
     The result arrives batch by batch, so printing a million rows never holds them all.
@@ -182,13 +183,15 @@ def stream(con, sql: str, params=None, timeout: float | None = None, batch_rows:
     while reading. ``timeout`` bounds the whole query, reading included (QueryTimeout).
     Ctrl-C stops it at once and re-raises KeyboardInterrupt. ``on_close`` is called once the
     query has stopped and the reader is done (or was never handed out), e.g. to close ``con``.
+    ``as_text``: the columns of a type Arrow cannot carry (``TEXT_TYPES``, also inside lists,
+    structs and maps) come back as DuckDB's own text of their values, for printing.
     """
     import pyarrow as pa
 
     if timeout is not None and not timeout > 0:
         raise QueryError(f"timeout must be a number of seconds above 0, not {timeout}")
     statement = check_statement(sql)
-    query = _Query(con, statement, params, batch_rows, on_close)
+    query = _Query(con, statement, params, batch_rows, on_close, as_text)
     deadline = None if timeout is None else time.monotonic() + timeout
     try:
         schema = query.next(deadline, timeout)
@@ -209,8 +212,9 @@ class _Query:
 
     _END = object()
 
-    def __init__(self, con, statement: str, params, batch_rows: int, on_close=None):
+    def __init__(self, con, statement: str, params, batch_rows: int, on_close=None, as_text: bool = False):
         self.con = con
+        self.as_text = as_text
         self.on_close = on_close
         self.items: queue.Queue = queue.Queue(maxsize=4)
         self.stopping = threading.Event()
@@ -231,7 +235,10 @@ class _Query:
             self.done.set()
 
     def _run(self, statement, params, batch_rows) -> None:
-        reader = self.con.sql(statement, params=params).to_arrow_reader(batch_rows)
+        relation = self.con.sql(statement, params=params)
+        if self.as_text:  # here, in the worker: a statement DuckDB runs to bind stays interruptible
+            relation = as_text(relation)
+        reader = relation.to_arrow_reader(batch_rows)
         self._put(reader.schema)
         for batch in reader:
             if not self._put(batch):
@@ -294,6 +301,65 @@ class _Query:
         if self.on_close is not None:
             on_close, self.on_close = self.on_close, None
             on_close()
+
+
+# DuckDB types whose values Arrow hands over wrong or in a form no output can print as DuckDB
+# does: TIME WITH TIME ZONE loses its offset (12:00:00+05 arrives as 12:00:00), TIME_NS its
+# nanoseconds on the way to Python, BIT arrives as its storage bytes (b'\x05\xfd' for 101),
+# INTERVAL as MonthDayNano(months=0, days=3, nanoseconds=0), UHUGEINT past 2**127 as a
+# negative decimal, BIGNUM and VARIANT as opaque bytes, BLOB as Python's b'...'. These are cast
+# to VARCHAR by DuckDB itself, in the query it runs, so every format prints DuckDB's text.
+# (Dates and timestamps Python cannot hold are the other half of the same rule, done on the
+# Arrow side where their integers arrive intact: codesets.cli.common._temporal_text.)
+TEXT_TYPES = frozenset({"time with time zone", "time_ns", "bit", "interval", "uhugeint", "bignum", "varint",
+                        "variant", "blob"})
+
+
+def as_text(relation):
+    """``relation`` with each column of a ``TEXT_TYPES`` type, or a list, array, struct or map
+    holding one, cast so those values are VARCHAR (DuckDB's text of them): ``INTERVAL[]`` as
+    ``VARCHAR[]``, ``STRUCT(a BIT, n INTEGER)`` as ``STRUCT(a VARCHAR, n INTEGER)``, a union
+    as the text of its value. The same relation when no column needs it. Still one query,
+    streamed like the original: the casts are a projection over it, positional (``#2``) so
+    that columns sharing a name keep their own values."""
+    targets = [_text_type(kind) for kind in relation.types]
+    if all(target is None for target in targets):
+        return relation
+    columns = [f"#{i}" if target is None else f"CAST(#{i} AS {target})"
+               for i, target in enumerate(targets, start=1)]
+    return relation.project(", ".join(f"{column} AS {_quoted(name)}"
+                                      for column, name in zip(columns, relation.columns)))
+
+
+def _text_type(kind) -> str | None:
+    """The SQL type ``kind`` becomes with its ``TEXT_TYPES`` parts as VARCHAR; None if it has none."""
+    name = kind.id
+    if name in TEXT_TYPES:
+        return "VARCHAR"
+    if name not in ("list", "array", "struct", "map", "union"):
+        return None
+    children = kind.children
+    if name in ("list", "array"):
+        inner = _text_type(children[0][1])
+        if inner is None:
+            return None
+        return f"{inner}[]" if name == "list" else f"{inner}[{children[1][1]}]"
+    if name == "map":
+        key, value = (_text_type(child) for _, child in children)
+        if key is None and value is None:
+            return None
+        return f"MAP({key or children[0][1]}, {value or children[1][1]})"
+    fields = [(field, child, _text_type(child)) for field, child in children
+              if not (name == "union" and field == "")]  # a union's first child is its tag
+    if all(target is None for _, _, target in fields):
+        return None
+    if name == "union":  # DuckDB's text of a union is its value's text
+        return "VARCHAR"
+    return "STRUCT(" + ", ".join(f"{_quoted(field)} {target or child}" for field, child, target in fields) + ")"
+
+
+def _quoted(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
 
 
 def _translated(exc: BaseException) -> BaseException:

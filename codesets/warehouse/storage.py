@@ -160,6 +160,12 @@ class Warehouse:
         Everything a writer cleans (PATH/tmp/spill, unlisted data files) is cleaned on the belief
         that codesets wrote it, so nothing is created in a folder codesets did not make.
         """
+        if self.path.is_symlink() and not self.path.exists():
+            raise ConfigError(f"{shown(self.path)} is a symbolic link to nothing (or a loop of links); point "
+                              "--warehouse (or CODESETS_WAREHOUSE) at a folder")
+        if self.path.exists() and not self.path.is_dir():
+            raise ConfigError(f"{shown(self.path)} is not a folder; point --warehouse (or CODESETS_WAREHOUSE) at "
+                              "a new or empty folder, or at a warehouse")
         if self.path.is_dir() and not self.is_warehouse() and any(self.path.iterdir()):
             raise ConfigError(
                 f"{shown(self.path)} is not empty and not a codesets warehouse (no {MARKER} in it); nothing was "
@@ -195,7 +201,7 @@ class Warehouse:
                 holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "another process"
                 raise WarehouseBusy(
                     f"{self.path} is being refreshed by process {holder}; wait for it to "
-                    "finish (readers are not affected) and run the load again"
+                    "finish (readers are not affected) and run the command again"
                 ) from None
             os.ftruncate(fd, 0)
             os.pwrite(fd, str(os.getpid()).encode(), 0)
@@ -226,9 +232,17 @@ class Writer:
         """
         if self.published is not None:
             return
+        data = self.warehouse.data
         for path in self.created:
             with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)
+            folder = path.parent  # the release folders this writer made, when it made them empty
+            while folder != data and data in folder.parents:
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
+                folder = folder.parent
         self.created.clear()
 
     def remove_stale(self) -> None:
@@ -299,11 +313,12 @@ class Writer:
         number = self._next_number()
         final = wh.generations / f"g{number:06d}.duckdb"
         tmp = wh.generations / f"{_TMP_PREFIX}{os.getpid()}-g{number:06d}.duckdb"
-        con = duckdb.connect(str(tmp), config={
-            "storage_compatibility_version": STORAGE_VERSION,
-            "default_block_size": str(_BLOCK_SIZE),  # a catalog is small: 16 KB blocks, not 256 KB
-        })
+        con = None
         try:
+            con = duckdb.connect(str(tmp), config={
+                "storage_compatibility_version": STORAGE_VERSION,
+                "default_block_size": str(_BLOCK_SIZE),  # a catalog is small: 16 KB blocks, not 256 KB
+            })
             _write_generation(con, wh, number, catalog_rows)
             con.execute("CHECKPOINT")
             con.close()
@@ -315,7 +330,8 @@ class Writer:
             fsync(wh.generations)
             self._swap_link(final)
         except BaseException:
-            con.close()
+            if con is not None:
+                con.close()
             tmp.unlink(missing_ok=True)
             Path(str(tmp) + ".wal").unlink(missing_ok=True)
             if _link_names(wh, final):

@@ -158,7 +158,9 @@ def mue_records(path: Path) -> list[bytes]:
 def test_mue_tables_read_like_the_real_one(quarter):
     for name, title in zip(MUE_FILES, ("Practitioner", "Outpatient Hospital", "DME Supplier")):
         records = mue_records(quarter / name)
-        assert records[0].startswith(b'"Current Procedural Terminology (CPT)') and records[0].endswith(b'",,,')
+        # the notice's shape only: its words are the real file's where ../shared is present (the
+        # test below compares the bytes), the generator's placeholder in a fresh clone
+        assert records[0].startswith(b'"') and records[0].endswith(b'",,,')
         assert b"CPT\xae" in records[0] and records[0].count(b"\n") == 6
         assert records[1] == b'"HCPCS/\nCPT Code",' + title.encode() + b" Services MUE Values,"\
             b"MUE Adjudication Indicator,MUE Rationale"

@@ -21,6 +21,8 @@ import pytest
 from tests.conftest import ROOT
 from tests.query.test_translate import build_gem_warehouse
 
+pytestmark = pytest.mark.slow  # subprocess-heavy hostile cases: each runs the CLI in a new process
+
 HEADER = "claim_id,line_number,date_of_service,procedure_code,units,setting,name,birth_date,ssn,member_id"
 PHI = ("Jane Q Patient", "1950-02-03", "123-45-6789", "MBR0042")
 SECRET_ROW = "Jane Q Patient,1950-02-03,123-45-6789,MBR0042"

@@ -149,6 +149,7 @@ NEAR_THE_ENDS = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.one_of(DATE_DAYS, NEAR_THE_ENDS), min_size=1, max_size=6))
 def test_any_duckdb_date_prints_faithfully(days):
@@ -161,6 +162,7 @@ def test_any_duckdb_date_prints_faithfully(days):
             assert shown == text, (day, fmt)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.one_of(TIMESTAMP_US, NEAR_THE_ENDS.map(lambda d: d * 86_400_000_000 + 1)), min_size=1, max_size=6),
        st.sampled_from([None, "UTC"]))

@@ -117,6 +117,7 @@ def test_missing_columns_are_one_line_exit_2_without_values(wh_path, tmp_path):
                            "(see docs/scrub-rules.md)\n")
 
 
+@pytest.mark.slow
 def test_claim_values_reach_stdout_only(wh_path, tmp_path):
     path = tmp_path / "ragged.csv"
     path.write_bytes(f"{HEADER}\nPHI-C1,1,2026-07-01,99213,1,,,extra\nPHI-C2,x,2026-07-01,99213,1,,\n".encode()

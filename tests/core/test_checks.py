@@ -63,6 +63,7 @@ def damaged_files(draw):
     return lines
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(damaged_files())
 def test_pushdown_agrees_with_pandera(lines):

@@ -307,6 +307,7 @@ FIELD_TEXT = st.text(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.tuples(FIELD_TEXT, FIELD_TEXT, st.booleans()), min_size=1, max_size=12),
        encoding=st.sampled_from(["utf-8", "latin-1"]), ending=st.sampled_from(["\n", "\r\n"]))

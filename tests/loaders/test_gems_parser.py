@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 
 import duckdb
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -61,6 +62,7 @@ def gem_files(draw):
     return direction, rows, ending, final
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(gem_files())
 def test_written_rows_read_back(case):

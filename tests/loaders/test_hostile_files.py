@@ -406,6 +406,7 @@ def test_swapping_two_different_neighbours_always_fails(body, data):
         assert not _sctid.check_digit_ok(swapped)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(values=st.lists(st.text(alphabet="0123456789", min_size=2, max_size=18), min_size=0, max_size=20),
        cut=st.integers(0, 3))

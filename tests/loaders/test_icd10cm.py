@@ -568,6 +568,7 @@ def to_xml(categories) -> str:
             f'  <chapter>\n    <section id="x">\n{body}\n    </section>\n  </chapter>\n</ICD10CM.tabular>\n')
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(categories=trees())
 def test_seventh_character_rule_matches_its_python_twin(categories):

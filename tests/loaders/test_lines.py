@@ -22,6 +22,7 @@ def staged(path):
     return con.execute("SELECT line_no, raw FROM lines ORDER BY line_no").fetchall()
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None)
 @given(lines=text_lines, ending=st.sampled_from(["\n", "\r\n"]), final=st.booleans())
 def test_lines_read_back_exactly(tmp_path_factory, lines, ending, final):

@@ -286,6 +286,7 @@ def test_view_grain_holds(warehouse):
 FIELD_TEXT = st.text(st.characters(min_codepoint=32, max_codepoint=255, blacklist_characters="\x7f"), max_size=30)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.tuples(st.integers(0, 999), st.sampled_from([1, 2, 3]), FIELD_TEXT, FIELD_TEXT),
                      min_size=1, max_size=12))

@@ -181,6 +181,7 @@ def test_load_order_and_drop_do_not_change_answers(tmp_path):
     assert published(forward, "v322r0") == []
 
 
+@pytest.mark.slow
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 3), st.sampled_from("019")), max_size=25),
                 min_size=1, max_size=3))
@@ -199,3 +200,13 @@ def test_every_quarter_reads_back_as_its_file(tmp_path_factory, quarters):
         release = f"v32{number}r0"
         if published(wh, release):  # a quarter with the same bytes as another is that release
             assert published(wh, release) == file_rows(path)
+
+
+def test_a_header_alone_is_a_ptp_file_without_edits_refused_unless_allowed(warehouse, tmp_path):
+    """CMS's header with no edit after it is claimed as PTP (not 'no known source') and refused as empty."""
+    path = write_ptp(tmp_path / "ccipra-v323r0-f1.txt", [])
+    assert ncci_ptp.LOADER.claim(path) is not None
+    with pytest.raises(SourceError):
+        load(warehouse, "ncci_ptp", [path])
+    result = load(warehouse, "ncci_ptp", [path], allow_empty=True)
+    assert [(p.part, p.rows) for p in result.parts] == [("practitioner", 0)]

@@ -453,6 +453,7 @@ def random_quarters(seed: int, quarters: int = 3):
     return out
 
 
+@pytest.mark.slow
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10_000), order=st.permutations([0, 1, 2]))
 def test_ptp_diff_matches_the_twin_for_any_two_quarters(tmp_path_factory, seed, order):

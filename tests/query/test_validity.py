@@ -163,6 +163,7 @@ def test_codes_view_merges_unbroken_releases_and_splits_on_a_change(coded):
     ]
 
 
+@pytest.mark.slow
 def test_lookup_answers_as_the_batch_does(coded):
     from codesets.query.validity import CodeLookup, validity
 
@@ -175,6 +176,7 @@ def test_lookup_answers_as_the_batch_does(coded):
             assert [lookup(code, "icd10cm", day)._asdict() for code in codes] == batch
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     rows=st.lists(

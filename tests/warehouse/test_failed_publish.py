@@ -26,6 +26,8 @@ from codesets.warehouse.refresh import refresh
 from codesets.warehouse.storage import Warehouse
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.slow  # the step-by-step failed publishes over generated quarters
+
 SMALL = {"ptp_rows": 1_500, "mue_rows": 0, "claims": 0}
 
 
@@ -161,6 +163,7 @@ def test_the_writer_deletes_only_what_it_wrote(tmp_path, built, quarters):
     q2 = quarters[1]
     wh = _copy(built, tmp_path)
     before_files = {p for p in wh.data.rglob("*.parquet")}
+    before_tree = {p for p in wh.path.rglob("*") if "spill" not in p.parts}
     real = storage._write_generation
 
     def full_disk(*args):
@@ -173,6 +176,8 @@ def test_the_writer_deletes_only_what_it_wrote(tmp_path, built, quarters):
     finally:
         storage._write_generation = real
     assert {p for p in wh.data.rglob("*.parquet")} == before_files
+    # exactly as it was: no empty release folder of the new quarter, no temporary generation
+    assert {p for p in wh.path.rglob("*") if "spill" not in p.parts} == before_tree
     _named_files_exist(wh)
 
 

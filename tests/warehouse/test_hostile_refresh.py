@@ -183,3 +183,24 @@ def test_a_pipe_given_as_the_folder_is_a_usage_error(warehouse, tmp_path):
     os.mkfifo(tmp_path / "pipe")
     with pytest.raises(UsageError):
         refresh(warehouse, tmp_path / "pipe")
+
+
+def test_ctrl_c_absorbed_after_a_publish_stops_the_refresh(tmp_path, monkeypatch):
+    """A Ctrl-C that reaches a load after it published is noted there; the refresh must stop, not go on."""
+    from codesets.warehouse import load as load_module
+    from codesets.warehouse import refresh as refresh_module
+    from codesets.warehouse.storage import Warehouse
+
+    real = load_module.load
+    calls = []
+
+    def first_interrupted(*args, **kwargs):
+        result = real(*args, **kwargs)
+        calls.append(result.source)
+        if len(calls) == 1:
+            result.interrupted = True
+        return result
+
+    monkeypatch.setattr(refresh_module, "load", first_interrupted)
+    report = refresh_module.refresh(Warehouse(tmp_path / "wh"), sample=True)
+    assert report.interrupted and len(calls) == 1 and len(report.results) == 1

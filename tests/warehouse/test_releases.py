@@ -99,6 +99,7 @@ def variant(folder, number: int):
     return path
 
 
+@pytest.mark.slow
 @settings(max_examples=6, deadline=None)
 @given(order=st.permutations(range(4)))
 def test_windows_and_lineage_do_not_depend_on_load_order(tmp_path_factory, order):

@@ -162,6 +162,7 @@ _READER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_readers_never_block_or_see_a_mix(warehouse):
     need_shared(*GEMS_2017, *GEMS_2018.values())
     load(warehouse, "gems", sample_files(), release_id="sample", effective_from=date(2015, 10, 1))

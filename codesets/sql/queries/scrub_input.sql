@@ -10,18 +10,19 @@
 --   longest CSV line read), $max_units (the most units one line may bill, as the view
 --   scrub_parsed bounds them), $columns (the CSV header by position, 1 up: a claim-line column's
 --   name, NULL for any other column; [] for Parquet and tables).
+-- Variables: getvariable('scrub_procedure_shape'), the shape of a HCPCS Level II or CPT code (a
+--   regular expression; unset, no finding names a code: the rule fails closed).
 -- Columns: the findings columns of every check, then sort_row and rule_order, which order
 --   several findings on one line (input order, then the order of the rules in the docs).
--- No value of the row is quoted but a code's (docs/scrub-rules.md, "Values in findings"):
---   claim_id (a surrogate, in the finding's own claim_id column anyway), procedure_code and
---   setting. line_number and units are numbers, and date_of_service is PHI (a date tied to a
---   person): their reasons name the column and the problem, never the value. A CSV row that was
---   not read names its line in the file and, where DuckDB says which, the column (a claim-line
---   column by name, any other by its place), never any of its text.
--- A value quoted in a reason is cut to its first 60 characters, and a backslash or any character
---   that is not printable (control, format, private-use, separator other than the space) is
---   written as \\, \xNN, \uNNNN or \UNNNNNNNN, as codesets.text.escape writes them. A CSV row that
---   was not read has no claim_id or line_number (the reason gives its line in the file).
+-- No value of the row is quoted (docs/scrub-rules.md, "Values in findings"): a value in the wrong
+--   column may be anything (an SSN in setting, a name in procedure_code, a birth date in
+--   date_of_service). A reason names the column and what is wrong, a suggestion what is expected;
+--   the finding's claim_id and line_number (as given) join it back to its row. The finding's code is
+--   the line's procedure code only where it has the shape of a HCPCS Level II or CPT code (the
+--   variable scrub_procedure_shape, set from codesets.core.codes.PATTERNS by checks/input.py), else
+--   NULL: a code, never free text. A CSV row that was not read names its line in the file and, where
+--   DuckDB says which, the column (a claim-line column by name, any other by its place), never any of
+--   its text; it has no claim_id or line_number (the reason gives its line in the file).
 WITH bad AS MATERIALIZED (
     SELECT p.*, d.copies
     FROM scrub_parsed AS p
@@ -30,32 +31,32 @@ WITH bad AS MATERIALIZED (
 ),
 broken AS (
     SELECT row_id, 1 AS rule_order, claim_id, line_number, procedure_code AS code,
-        'claim_id' AS column_name, claim_problem AS problem, claim_id AS given, NULL::BIGINT AS copies,
+        'claim_id' AS column_name, claim_problem AS problem, NULL::BIGINT AS copies,
         NULL::BIGINT AS file_line, NULL::BIGINT AS found, NULL::BIGINT AS field
     FROM bad WHERE claim_problem IS NOT NULL
     UNION ALL
     SELECT row_id, 2, claim_id, line_number, procedure_code,
-        'line_number', line_problem, NULL, NULL, NULL, NULL, NULL
+        'line_number', line_problem, NULL, NULL, NULL, NULL
     FROM bad WHERE line_problem IS NOT NULL
     UNION ALL
     SELECT row_id, 3, claim_id, line_number, procedure_code,
-        'line_number', 'duplicate', NULL, copies, NULL, NULL, NULL
+        'line_number', 'duplicate', copies, NULL, NULL, NULL
     FROM bad WHERE copies IS NOT NULL
     UNION ALL
     SELECT row_id, 4, claim_id, line_number, procedure_code,
-        'date_of_service', date_problem, NULL, NULL, NULL, NULL, NULL
+        'date_of_service', date_problem, NULL, NULL, NULL, NULL
     FROM bad WHERE date_problem IS NOT NULL
     UNION ALL
     SELECT row_id, 5, claim_id, line_number, procedure_code,
-        'procedure_code', code_problem, code_given, NULL, NULL, NULL, NULL
+        'procedure_code', code_problem, NULL, NULL, NULL, NULL
     FROM bad WHERE code_problem IS NOT NULL
     UNION ALL
     SELECT row_id, 6, claim_id, line_number, procedure_code,
-        'units', units_problem, NULL, NULL, NULL, NULL, NULL
+        'units', units_problem, NULL, NULL, NULL, NULL
     FROM bad WHERE units_problem IS NOT NULL
     UNION ALL
     SELECT row_id, 7, claim_id, line_number, procedure_code,
-        'setting', setting_problem, setting_given, NULL, NULL, NULL, NULL
+        'setting', setting_problem, NULL, NULL, NULL, NULL
     FROM bad WHERE setting_problem IS NOT NULL
     UNION ALL
     -- DuckDB records a ragged row once per field too many or too few: one finding per line, and
@@ -65,7 +66,7 @@ broken AS (
     SELECT
         NULL, 0, NULL, NULL, NULL, 'row',
         CASE WHEN line IN (SELECT line FROM scrub_csv_lone_cr) THEN 'LONE CR' ELSE min(error_type) END,
-        NULL, NULL, line,
+        NULL, line,
         CASE WHEN min(error_type) = 'MISSING COLUMNS' THEN min(found) ELSE max(found) END,
         arg_min(column_idx, byte_position) FILTER (WHERE error_type IN ('INVALID ENCODING', 'UNQUOTED VALUE'))
     FROM (
@@ -75,39 +76,13 @@ broken AS (
         FROM scrub_csv_errors
     )
     GROUP BY line
-),
-shown AS (
-    SELECT
-        b.*,
-        CASE
-            WHEN given IS NULL THEN NULL
-            WHEN length(given) <= 60
-                AND NOT regexp_matches(given, '[\\\p{Cc}\p{Cf}\p{Co}\p{Zl}\p{Zp}\x{A0}\x{1680}\x{2000}-\x{200A}\x{202F}\x{205F}\x{3000}]')
-                THEN '''' || given || ''''
-            ELSE '''' || array_to_string(list_transform(string_split(left(given, 60), ''), lambda c: CASE
-                    WHEN c = '\' THEN '\\'
-                    WHEN regexp_matches(c, '[\p{Cc}\p{Cf}\p{Co}\p{Zl}\p{Zp}\x{A0}\x{1680}\x{2000}-\x{200A}\x{202F}\x{205F}\x{3000}]')
-                        THEN CASE
-                            WHEN ord(c) <= 255 THEN printf('\x%02x', ord(c))
-                            WHEN ord(c) <= 65535 THEN printf('\u%04x', ord(c))
-                            ELSE printf('\U%08x', ord(c))
-                        END
-                    ELSE c
-                END), '') || ''''
-                || CASE
-                    WHEN length(given) = 61 THEN '…(+1 char)'
-                    WHEN length(given) > 61 THEN printf('…(+%,d chars)', length(given) - 60)
-                    ELSE ''
-                END
-        END AS value
-    FROM broken AS b
 )
 SELECT
     claim_id::VARCHAR AS claim_id,
     line_number::INTEGER AS line_number,
     'input' AS "check",
     'error' AS severity,
-    code::VARCHAR AS code,
+    CASE WHEN regexp_full_match(code, getvariable('scrub_procedure_shape')) THEN code END::VARCHAR AS code,
     NULL::INTEGER AS related_line_number,
     CASE
         WHEN column_name = 'row' THEN printf('CSV line %d ', file_line) || CASE problem
@@ -125,8 +100,8 @@ SELECT
         END || '; the row was not read'
         WHEN problem = 'missing' THEN column_name || ' is missing'
         WHEN problem = 'duplicate' THEN printf('line_number %d is given to %d lines of this claim', line_number, copies)
-        WHEN problem = 'blank' THEN column_name || coalesce(' ' || value, '') || ' is blank'
-        ELSE column_name || coalesce(' ' || value, '') || ' ' || CASE column_name
+        WHEN problem = 'blank' THEN column_name || ' is blank'
+        ELSE column_name || ' ' || CASE column_name
             WHEN 'line_number' THEN 'is not an integer from 1 to 2147483647'
             WHEN 'date_of_service' THEN CASE problem WHEN 'not a real date' THEN 'is not a real date' ELSE 'is not written YYYY-MM-DD' END
             WHEN 'units' THEN CASE problem
@@ -159,4 +134,4 @@ SELECT
     END AS suggestion,
     coalesce(row_id, file_line) AS sort_row,
     rule_order
-FROM shown
+FROM broken

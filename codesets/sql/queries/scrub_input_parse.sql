@@ -14,9 +14,9 @@
 --   date_of_service a real, finite date from 0001-01-01 (text) or any finite typed DATE
 --   ('infinity' is no day a service was given, typed or written).
 -- Output: the normalised values the checks read (NULL where the value breaks its rule), one
---   *_problem column per rule naming what is wrong (NULL: nothing), the values of the code
---   columns as given for the messages (code_given, setting_given: codes, never PHI; no number or
---   date as given leaves this query), and ok (no rule broken). Repeated (claim_id, line_number)
+--   *_problem column per rule naming what is wrong (NULL: nothing), and ok (no rule broken). No
+--   value as given leaves this query for the messages: a value in the wrong column may be anything
+--   (an SSN, a name, a birth date), and the findings of `input` quote none (scrub_input.sql). Repeated (claim_id, line_number)
 --   pairs are found afterwards (scrub_input_duplicates), among the rows whose claim_id and
 --   line_number are usable.
 -- Used by: scrub_input_lines and scrub_input (through the
@@ -50,7 +50,6 @@ parsed AS (
         END AS procedure_code,
         units_text,
         units_value,
-        setting AS setting_given,
         setting IN ('practitioner', 'outpatient_hospital', 'dme') AS setting_as_is,
         CASE
             WHEN setting IN ('practitioner', 'outpatient_hospital', 'dme') THEN setting
@@ -153,8 +152,6 @@ SELECT
     code_problem,
     units_problem,
     setting_problem,
-    code_given,
-    setting_given,
     claim_problem IS NULL AND line_problem IS NULL AND date_problem IS NULL AND code_problem IS NULL
         AND units_problem IS NULL AND setting_problem IS NULL AS ok
 FROM judged

@@ -55,14 +55,19 @@ compared AS (
 -- both quarters' runs (edit_runs), each placed on the axis of the stored lines it points at: a run holds the
 -- stored lines [origin_first_line, origin_end) of one file of one release, at its own line = stored line + shift
 sides AS (
-    SELECT c.pair_no, CASE WHEN r.release_id = c.release_id THEN 'new' ELSE 'old' END AS side, r.source_file,
-           r.line_shift AS shift, r.origin_release_id, r.origin_source_file,
-           hash(r.origin_release_id, r.origin_source_file) AS origin_key,
+    SELECT c.pair_no, 'old' AS side, r.source_file, r.line_shift AS shift,
+           r.origin_release_id, r.origin_source_file, hash(r.origin_release_id, r.origin_source_file) AS origin_key,
            r.origin_first_line, r.origin_last_line + 1 AS origin_end
     FROM compared AS c
     INNER JOIN edit_runs AS r
-        ON r.source = 'ncci_ptp' AND r.part = c.part
-        AND (r.release_id = c.release_id OR r.release_id = c.previous_release_id)
+        ON r.source = 'ncci_ptp' AND r.part = c.part AND r.release_id = c.previous_release_id
+    UNION ALL
+    SELECT c.pair_no, 'new' AS side, r.source_file, r.line_shift,
+           r.origin_release_id, r.origin_source_file, hash(r.origin_release_id, r.origin_source_file),
+           r.origin_first_line, r.origin_last_line + 1
+    FROM compared AS c
+    INNER JOIN edit_runs AS r
+        ON r.source = 'ncci_ptp' AND r.part = c.part AND r.release_id = c.release_id
 ),
 -- where runs start and end; a start carries its run, so that the sweep below knows the run a
 -- stretch lies in without joining back (exact while a quarter holds each stored line once)
