@@ -12,8 +12,10 @@ line by line. The rules and the exact texts are those of docs/scrub-rules.md, ch
 and ``mue``; input checking is out of scope (clean input is assumed) except that a line
 breaking an input rule takes no part in the checks, as the rules say: the same bounds as the
 SQL (line_number 1 to 2,147,483,647; units above 0 and at most MAX_UNITS; a real date). The
-twin words no ``input`` finding (the SQL does, naming row and column, never a number or a
-date of service): it only leaves such a line out.
+twin words no ``input`` finding (the SQL does, naming row and column, never a value of the
+claim): it only leaves such a line out. No finding writes a date of service (PHI: "on the
+line's date of service"), and the "no release" finding names its procedure code only where it
+has the shape of a HCPCS Level II or CPT code (PROCEDURE_SHAPE), as the SQL does.
 
 Files, as CMS publishes them (see ../shared/data/PROVENANCE.md):
 
@@ -79,6 +81,11 @@ ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 DIGITS = re.compile(r"\s*\d+\s*")
 MAX_UNITS = 99_999  # the most units one line may bill: codesets.scrub.claims.MAX_UNITS
 MAX_LINE_NUMBER = 2_147_483_647  # line_number is an INTEGER in the SQL
+# The procedure codes a finding may name where no edit row matched (the "no release" finding): the
+# shape of a HCPCS Level II or CPT code (codesets.scrub.checks.input.PROCEDURE_SHAPE); any other value
+# may be free text (a name, an SSN) and the finding's code is then None (docs/scrub-rules.md,
+# "Values in findings"). ASCII digits only, as in the SQL.
+PROCEDURE_SHAPE = re.compile(r"(?:[A-Z][0-9]{4})|(?:[0-9]{4}[0-9FTUM])")
 
 FINDING_COLUMNS = ("claim_id", "line_number", "check", "severity", "code", "related_line_number", "reason",
                    "reference", "suggestion")
@@ -92,15 +99,16 @@ PTP_SUGGESTION = {
 }
 MUE_LINE_REASON = "{units} units of {code} on this line exceed the MUE of {mue} (MAI 1, line edit; {rationale})"
 MUE_LINE_SUGGESTION = "bill at most {mue} units of {code} on one line"
-MUE_DAY_REASON = ("{total} units of {code} on {date} {scope} exceed the MUE of {mue} "
+MUE_DAY_REASON = ("{total} units of {code} on the line's date of service {scope} exceed the MUE of {mue} "
                   "(MAI {mai}, date of service edit; {rationale})")
 MUE_DAY_SUGGESTION = {
     2: "bill at most {mue} units of {code} per day: MAI 2 is a policy limit, not paid above it on appeal",
     3: "bill at most {mue} units of {code} per day, or send documentation of medical necessity on appeal "
        "(MAI 3 is clinical)",
 }
-MUE_NONE_REASON = "no MUE release in force for {setting} on {date}"
-MUE_NONE_SUGGESTION = "load the MUE tables of the quarter holding {date} (codesets load ncci_mue FILE...)"
+MUE_NONE_REASON = "no MUE release in force for {setting} on the line's date of service"
+MUE_NONE_SUGGESTION = ("load the MUE tables of the quarter holding the line's date of service "
+                       "(codesets load ncci_mue FILE...)")
 SCOPE_CLAIM = "on this claim"
 SCOPE_MEMBER = "for this member and provider"
 
@@ -413,13 +421,12 @@ class DictEngine:
                 release = releases.get(key)
                 if release is None:
                     release = self.mue_release(setting, date)
-                    if release is None:  # the texts of "no release", made once per setting and date
-                        day = date.isoformat()
-                        release = (MUE_NONE_REASON.format(setting=setting, date=day),
-                                   MUE_NONE_SUGGESTION.format(date=day))
+                    if release is None:  # the texts of "no release": no date of service in them (PHI)
+                        release = (MUE_NONE_REASON.format(setting=setting), MUE_NONE_SUGGESTION)
                     releases[key] = release
                 if type(release) is tuple:
-                    findings.append((claim_id, number_, "mue", "info", code, None, release[0], None, release[1]))
+                    shown = code if PROCEDURE_SHAPE.fullmatch(code) else None  # a code, never free text
+                    findings.append((claim_id, number_, "mue", "info", shown, None, release[0], None, release[1]))
                     continue
                 limit = release.limits.get(code)
                 if limit is None:
@@ -448,10 +455,10 @@ class DictEngine:
             value, mai, rationale, row = limit
             if not total > value:
                 continue
-            code, date = group_key[-3], group_key[-2]
+            code = group_key[-3]
             scope = mue_scope(group_key[0], len({claim for claim, _ in members}))
-            reason = MUE_DAY_REASON.format(total=number(total), code=code, date=date.isoformat(), scope=scope,
-                                           mue=value, mai=mai, rationale=rationale)
+            reason = MUE_DAY_REASON.format(total=number(total), code=code, scope=scope, mue=value, mai=mai,
+                                           rationale=rationale)
             reference = f"ncci_mue {release.release_id} {release.file} line {row}"
             suggestion = MUE_DAY_SUGGESTION[mai].format(mue=value, code=code)
             for claim_id, number_ in members:

@@ -87,7 +87,7 @@ RULE_KINDS = ("true", "groups", "sex", "age", "exclusion", "and")
 KIND_BOUNDS = ((860, "true"), (890, "groups"), (910, "sex"), (940, "age"), (990, "exclusion"), (1000, "and"))
 
 # The Verhoeff check digit of a string of decimal digits ``body``, as SNOMED CT ends every id
-# (codesets/loaders/_sctid.py, whose check_digit the tests hold it to): fold the digits read from
+# (codesets/core/sctid.py, whose check_digit the tests hold it to): fold the digits read from
 # the right, the i-th (from 1; the check digit itself takes place 0) permuted by p(i mod 8), into
 # the dihedral product d, starting from 0; the digit is the inverse of the product. The tables
 # are written out, row after row: d 10 x 10, p 8 x 10, inv 10.

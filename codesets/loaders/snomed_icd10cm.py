@@ -55,7 +55,8 @@ from pathlib import Path
 
 from codesets.core import codes
 from codesets.core.errors import SourceError
-from codesets.loaders import _lines, _sctid
+from codesets.core import sctid as _sctid
+from codesets.loaders import _lines
 from codesets.loaders.contract import Claim, Sample, StagedFile, bundled_sample
 from codesets.loaders.contract import CodeSystem, Declaration
 from codesets.core.text import shown

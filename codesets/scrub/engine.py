@@ -25,9 +25,11 @@ names its line in the file (and the column, where DuckDB says which), never any 
 the row may hold columns the scrub never reads (a name, a date of birth, an SSN). The SQL
 files word every finding and hold every bound (units above 0 and at most MAX_UNITS, which
 scrub_input_parse.sql reads as the variable scrub_max_units; line_number 1 to 2,147,483,647;
-a finite date): a reason quotes a code (claim_id, procedure_code, setting), never a number or
-a date of service (docs/scrub-rules.md, "Values in findings"). Claim values never appear in
-an error message (``without_values``).
+a finite date). An ``input`` finding quotes no value of the claim: it names the row and the
+column and what is expected. The other checks name a procedure or diagnosis code only where it
+has the shape of a code of its system (a value of any other shape may be a name or an SSN), and
+no finding writes a date of service: "on the line's date of service" (docs/scrub-rules.md,
+"Values in findings"). Claim values never appear in an error message (``without_values``).
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ def evaluate_concept(concept, sex=None, age=None, problems=(), on=None, warehous
     (codesets.snomed.evaluate.COLUMNS); a concept the map lacks answers one row, status
     'no map records'. ``on`` dates the ICD-10-CM release that completes '?' targets (default
     today). ``dotted``: targets and completions as ICD-10-CM prints them, for display. A bad
-    concept, sex, age, problem or date raises QueryError before the warehouse is opened.
+    concept, sex, age, problem or date raises QueryError before the warehouse is opened; an id
+    whose check digit is wrong or whose partition is not a concept's is a bad concept (or problem).
     """
     from codesets.query import warehouse_of
     from codesets.query.validity import as_date

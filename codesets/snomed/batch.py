@@ -41,7 +41,7 @@ from fractions import Fraction
 from codesets.core.errors import QueryError
 from codesets.core import snomed_rules as rules
 from codesets.core import sqlfiles
-from codesets.snomed.evaluate import SEX_OF, age_bound_days, parse_age, parse_sex
+from codesets.snomed.evaluate import SEX_OF, age_bound_days, concept_ids_ok, parse_age, parse_sex
 
 COLUMNS = ("problem_id", "concept", "map_group", "status", "target", "mapped_via", "category", "advice", "rule",
            "record_id", "map_priority", "needs", "completions")
@@ -150,6 +150,10 @@ def _checked_concepts(values):
     first_bad = pc.index(good, False).as_py()
     if first_bad >= 0:
         _refuse(first_bad, "concept", "not a SNOMED CT concept id (6 to 18 digits, no leading zero)")
+    ok = concept_ids_ok(trimmed)
+    if not ok.all():
+        _refuse(int(ok.argmin()), "concept",
+                "not a SNOMED CT concept id (its check digit is wrong or its partition is not a concept's)")
     return trimmed
 
 

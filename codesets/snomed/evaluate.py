@@ -158,12 +158,41 @@ def parse_sex(text) -> str | None:
     return value
 
 
-def check_concept(text) -> str:
-    """A SNOMED CT concept id (6 to 18 digits), spaces stripped."""
+def check_concept(text, role: str = "concept") -> str:
+    """A SNOMED CT concept id, spaces stripped: 6 to 18 digits, no leading zero, the partition
+    of a concept and a right Verhoeff check digit (codesets.core.sctid). Else QueryError
+    naming it (``role``: what the id is, for the message), exit 2 from the CLI: a mistyped id
+    such as 6738009 is refused rather than answered 'no map records'."""
+    from codesets.core import sctid as _sctid
+
     value = str(text).strip()
     if not _SCTID.fullmatch(value):
-        raise QueryError(f"concept {value[:40]!r} is not a SNOMED CT concept id (6 to 18 digits, no leading zero)")
+        raise QueryError(f"{role} {value[:40]!r} is not a SNOMED CT concept id (6 to 18 digits, no leading zero)")
+    kind = next((k for k in _sctid.KINDS if _sctid.partition_ok(value, k)), None)
+    if kind != "concept":
+        what = f"say it is a {kind} id" if kind else "name no kind of component"
+        raise QueryError(f"{role} {value!r} is not a SNOMED CT concept id: its partition digits "
+                         f"({value[-3:-1]}) {what}")
+    if not _sctid.check_digit_ok(value):
+        raise QueryError(f"{role} {value!r} is not a SNOMED CT concept id: its check digit (the last) is wrong, "
+                         "so a digit is mistyped")
     return value
+
+
+def concept_ids_ok(values):
+    """``check_concept``'s partition and check-digit rule over an Arrow string array at once
+    (numpy booleans), for the batch: ``values`` already of the SCTID shape, no NULL."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    from codesets.core import sctid as _sctid
+
+    if len(values) == 0:
+        return np.zeros(0, dtype=bool)
+    partition = pc.utf8_slice_codeunits(values, -3, -1)
+    concept = pc.or_(pc.equal(partition, "00"),
+                     pc.and_(pc.equal(partition, "10"), pc.greater_equal(pc.utf8_length(values), 11)))
+    return np.asarray(concept.to_numpy(zero_copy_only=False), dtype=bool) & _sctid.check_digits_ok(values)
 
 
 @dataclass(frozen=True)
@@ -176,7 +205,7 @@ class Context:
 
     @classmethod
     def of(cls, sex=None, age=None, problems: Iterable[str] = ()) -> "Context":
-        return cls(parse_sex(sex), parse_age(age), frozenset(check_concept(p) for p in problems))
+        return cls(parse_sex(sex), parse_age(age), frozenset(check_concept(p, "problem") for p in problems))
 
 
 class MapRecord(NamedTuple):

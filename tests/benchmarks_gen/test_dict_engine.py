@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from codesets.scrub.checks.input import PROCEDURE_SHAPE
 from tests.conftest import ROOT, SHARED_DATA, need_shared
 
 
@@ -305,10 +306,10 @@ def test_mai_2_and_3_sum_a_claims_day_per_code_and_setting(tmp_path):
         ("C4", 1, "33333"), ("C4", 2, "33333", {"setting": "outpatient_hospital"}),  # one unit per setting
         ("C5", 1, "22222"), ("C6", 1, "22222"), ("C6", 2, "22222"),  # no member, no provider: per claim
     )
-    policy = ("3 units of 22222 on 2026-07-15 on this claim exceed the MUE of 2 "
+    policy = ("3 units of 22222 on the line's date of service on this claim exceed the MUE of 2 "
               "(MAI 2, date of service edit; CMS Policy)")
     policy_hint = "bill at most 2 units of 22222 per day: MAI 2 is a policy limit, not paid above it on appeal"
-    clinical = ("2 units of 33333 on 2026-07-15 on this claim exceed the MUE of 1 "
+    clinical = ("2 units of 33333 on the line's date of service on this claim exceed the MUE of 1 "
                 "(MAI 3, date of service edit; Nature of Analyte)")
     clinical_hint = ("bill at most 1 units of 33333 per day, or send documentation of medical necessity on appeal "
                      "(MAI 3 is clinical)")
@@ -330,7 +331,7 @@ def test_mai_3_sums_a_members_lines_from_one_provider_across_claims(tmp_path):
         ("C6", 1, "33333", {"member_id": "M2", "provider_id": "P1"}),
         ("C6", 2, "33333", {"member_id": "M2", "provider_id": "P1"}),  # one claim only (current reading)
     )
-    crossed = ("2 units of 33333 on 2026-07-15 for this member and provider exceed the MUE of 1 "
+    crossed = ("2 units of 33333 on the line's date of service for this member and provider exceed the MUE of 1 "
                "(MAI 3, date of service edit; Clinical: Data)")
     on_claim = crossed.replace("for this member and provider", "on this claim")
     hint = ("bill at most 1 units of 33333 per day, or send documentation of medical necessity on appeal "
@@ -345,6 +346,11 @@ def test_mai_3_sums_a_members_lines_from_one_provider_across_claims(tmp_path):
         mue_row("C6", 1, "33333", on_claim, hint), mue_row("C6", 2, "33333", on_claim, hint)]
 
 
+NO_RELEASE = "no MUE release in force for {} on the line's date of service"
+NO_RELEASE_HINT = ("load the MUE tables of the quarter holding the line's date of service "
+                   "(codesets load ncci_mue FILE...)")
+
+
 def test_mue_release_windows_and_the_no_release_finding(tmp_path):
     first, second = "MCR_MUE_PractitionerServices_Eff_01-01-2026.csv", MUE_PRA
     write_mue(tmp_path, first, [("22222", 1, MAI1, "Clinical: Data")])
@@ -354,17 +360,41 @@ def test_mue_release_windows_and_the_no_release_finding(tmp_path):
                    ("C4", 1, "E0100", {"setting": "dme", "date_of_service": dt.date(2026, 7, 1)}))
     assert scrub(engine(tmp_path, mue=[second, first]), table) == [
         {"claim_id": "C1", "line_number": 1, "check": "mue", "severity": "info", "code": "22222",
-         "related_line_number": None, "reason": "no MUE release in force for practitioner on 2025-12-31",
+         "related_line_number": None, "reason": NO_RELEASE.format("practitioner"),
          "reference": None,
-         "suggestion": "load the MUE tables of the quarter holding 2025-12-31 (codesets load ncci_mue FILE...)"},
+         "suggestion": NO_RELEASE_HINT},
         mue_row("C2", 1, "22222",
                 "2 units of 22222 on this line exceed the MUE of 1 (MAI 1, line edit; Clinical: Data)",
                 "bill at most 1 units of 22222 on one line", file=first, release="2026-01-01"),
         {"claim_id": "C4", "line_number": 1, "check": "mue", "severity": "info", "code": "E0100",
-         "related_line_number": None, "reason": "no MUE release in force for dme on 2026-07-01",
+         "related_line_number": None, "reason": NO_RELEASE.format("dme"),
          "reference": None,
-         "suggestion": "load the MUE tables of the quarter holding 2026-07-01 (codesets load ncci_mue FILE...)"},
+         "suggestion": NO_RELEASE_HINT},
     ]
+
+
+def test_no_finding_writes_a_date_of_service_or_a_value_without_a_codes_shape(tmp_path):
+    """PHI: a birth date typed as the date of service, a name or an SSN as the procedure code."""
+    write_mue(tmp_path, MUE_PRA, [("22222", 1, MAI2, "CMS Policy")])
+    born = dt.date(1931, 7, 19)
+    table = claims(("C1", 1, "ZELDA", {"date_of_service": born}), ("C1", 2, "987-65-4329", {"date_of_service": born}),
+                   ("C1", 3, "0504T", {"date_of_service": born}),
+                   ("C2", 1, "22222", {"units": 2}))
+    assert de.PROCEDURE_SHAPE.pattern == PROCEDURE_SHAPE  # the SQL's shape, as codesets.core.codes states it
+    rows = scrub(engine(tmp_path, mue=[MUE_PRA]), table)
+    none = {"check": "mue", "severity": "info", "related_line_number": None,
+            "reason": NO_RELEASE.format("practitioner"), "reference": None, "suggestion": NO_RELEASE_HINT}
+    assert rows == [
+        {"claim_id": "C1", "line_number": 1, "code": None, **none},
+        {"claim_id": "C1", "line_number": 2, "code": None, **none},
+        {"claim_id": "C1", "line_number": 3, "code": "0504T", **none},
+        mue_row("C2", 1, "22222", "2 units of 22222 on the line's date of service on this claim exceed the MUE of 1 "
+                "(MAI 2, date of service edit; CMS Policy)",
+                "bill at most 1 units of 22222 per day: MAI 2 is a policy limit, not paid above it on appeal"),
+    ]
+    shown = repr(rows)
+    for value in ("1931", "07-19", "2026-07-15", "ZELDA", "987-65"):
+        assert value not in shown
 
 
 # --- input, order, shapes ------------------------------------------------------------------------
@@ -417,7 +447,7 @@ def test_text_columns_as_read_from_csv(tmp_path):
     table = pa.table({name: [r[i] for r in rows] for i, name in enumerate(
         ["claim_id", "line_number", "date_of_service", "procedure_code", "modifier_1", "units"])})
     assert scrub(engine(tmp_path, ptp=[PRA1], mue=[MUE_PRA]), table) == [
-        mue_row("C1", 2, "22222", "2 units of 22222 on 2026-07-15 on this claim exceed the MUE of 1 "
+        mue_row("C1", 2, "22222", "2 units of 22222 on the line's date of service on this claim exceed the MUE of 1 "
                 "(MAI 2, date of service edit; CMS Policy)",
                 "bill at most 1 units of 22222 per day: MAI 2 is a policy limit, not paid above it on appeal"),
         ptp_row("C1", 2, "22222", 1, "11111", 0, MUTUAL, PRA1, 7),

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from codesets.loaders import _sctid
+from codesets.core import sctid as _sctid
 from tests.conftest import ROOT
 
 SMALL = {"concepts": 1_500, "problems": 4_000}

@@ -152,6 +152,63 @@ def test_typed_units_and_dates_out_of_range_are_findings(sample_warehouse, tmp_p
                      ("P2", "date_of_service is not a real date")]
 
 
+# --- 2b. values in the wrong column: a birth date, an SSN, a name never reach a finding ----------------
+
+# Each value is typed where a code or a date of service belongs, as a hostile (or careless) export does.
+# The date of service passes the input rules (it is a real date) and then would be written in every
+# finding of its line; the others would be quoted as codes.
+WRONG_COLUMNS = "\n".join([
+    "claim_id,line_number,date_of_service,procedure_code,units,setting,diagnosis_codes",
+    "W1,1,1931-07-19,0504T,1,practitioner,R65.21",  # a birth date as the date of service
+    "W1,2,1931-07-19,99213,1,987-65-4329,",  # an SSN as the setting
+    "W2,1,2026-09-17,ZELDA,1,practitioner,",  # a name as the procedure code
+    "W2,2,2026-09-17,987654329,1,,987-65-4329|Zelda Q Patient",  # an SSN as a code, diagnoses too
+    "W3,1,2026-09-17,99213,1,,",
+    "W3,2,2026-09-17,0504T,1,,",  # no code of the CPT list in force: the finding once wrote the date
+]) + "\n"
+WRONG_VALUES = ("1931", "07-19", "1931-07-19", "987-65-4329", "987654329", "ZELDA", "Zelda", "Patient", "2026-09-17",
+                "09-17")
+
+
+def assert_none_of(values, *texts: str) -> None:
+    for text in texts:
+        for value in values:
+            assert value not in text, value
+
+
+def test_a_birth_date_an_ssn_and_a_name_in_claim_columns_reach_no_output(sample_warehouse, tmp_path):
+    import pyarrow.parquet as pq
+
+    claims = write(tmp_path / "claims.csv", WRONG_COLUMNS.encode())
+    for fmt in ("table", "csv", "json", "ndjson"):
+        proc = codesets(sample_warehouse.path, claims, "--format", fmt)
+        assert proc.returncode == 0, proc.stderr
+        assert_none_of(WRONG_VALUES, proc.stdout, proc.stderr)
+    rows = ndjson(codesets(sample_warehouse.path, claims, "--format", "ndjson").stdout)
+    assert {r["claim_id"] for r in rows} >= {"W1", "W2"}  # the findings are there, and join back to their lines
+    assert ("W1", 2, "setting is not practitioner, outpatient_hospital or dme") in {
+        (r["claim_id"], r["line_number"], r["reason"]) for r in rows if r["check"] == "input"}
+    assert any(r["claim_id"] == "W2" and r["line_number"] == 1 and r["check"] == "validity" and r["code"] is None
+               and r["reason"].startswith("procedure code is neither") for r in rows)
+    assert any("on the line's date of service" in r["reason"] for r in rows if r["claim_id"] == "W1")
+    assert ("W3", 2, "0504T", "procedure code 0504T (cpt) is not a code of the system on the line's date of service") in {
+        (r["claim_id"], r["line_number"], r["code"], r["reason"]) for r in rows}
+    for name in ("findings.csv", "findings.parquet"):
+        out = tmp_path / name
+        proc = codesets(sample_warehouse.path, claims, "--out", out)
+        assert proc.returncode == 0, proc.stderr
+        assert_none_of(WRONG_VALUES, proc.stdout, proc.stderr)
+        assert out.stat().st_size > 0
+        data = out.read_bytes()
+        assert_none_of([v.encode() for v in WRONG_VALUES], data)  # a Parquet page may hold text as it is
+        if name.endswith(".parquet"):
+            table = pq.read_table(out)
+            assert table.num_rows == len(rows)
+            assert_none_of(WRONG_VALUES, repr(table.to_pylist()))
+        else:
+            assert_none_of(WRONG_VALUES, data.decode())
+
+
 # --- 3. a carriage return alone: one finding for its row, the others scrubbed ------------------------
 
 

@@ -198,6 +198,86 @@ def test_codesets_sql_prints_infinite_and_far_dates(sample_warehouse, fmt):
                                               "ns": "-infinity", "ds": ["infinity"]}]
 
 
+# Types Arrow hands over wrong (TIMETZ without its offset, BIT as its storage bytes, UHUGEINT past
+# 2**127 as a negative number) or as objects with no text of DuckDB's (INTERVAL, BIGNUM, VARIANT).
+ARROW_LOSES = {
+    "tt": "'12:00:00+05'::TIMETZ",
+    "bi": "'101'::BIT",
+    "iv": "INTERVAL 3 DAY",
+    "iy": "'1 year 2 months 3 days 04:05:06.789'::INTERVAL",
+    "uh": "340282366920938463463374607431768211455::UHUGEINT",
+    "tn": "'12:00:00.123456789'::TIME_NS",
+    "bn": "'123456789012345678901234567890'::BIGNUM",
+    "bl": "'ab\\x01'::BLOB",
+}
+
+
+@pytest.mark.parametrize("fmt", list(Format))
+def test_codesets_sql_prints_types_arrow_loses_as_duckdb_does(sample_warehouse, fmt):
+    query = "SELECT " + ", ".join(f"{expression} AS {name}" for name, expression in ARROW_LOSES.items())
+    result = runner.invoke(app, ["--warehouse", str(sample_warehouse.path), "sql", query, "--format", fmt.value])
+    assert result.exit_code == 0, result.output
+    expected = {name: duckdb_text(expression) for name, expression in ARROW_LOSES.items()}
+    assert expected["tt"] == "12:00:00+05" and expected["bi"] == "101" and expected["iv"] == "3 days"
+    if fmt is Format.json:
+        assert json.loads(result.output) == [expected]
+    elif fmt is Format.ndjson:
+        assert json.loads(result.output) == expected
+    elif fmt is Format.csv:
+        assert list(csv.DictReader(io.StringIO(result.output))) == [expected]
+    else:
+        row = result.output.splitlines()[2]
+        for name, text in expected.items():
+            assert text.replace("\\", "\\\\") in row, (name, text, row)  # the table doubles backslashes
+    for wrong in ("MonthDayNano", "b'", "\\x05\\xfd", "-1 "):
+        assert wrong not in result.output
+
+
+@pytest.mark.parametrize("fmt", [Format.json, Format.csv])
+def test_codesets_sql_prints_them_inside_lists_structs_and_maps(sample_warehouse, fmt):
+    query = ("SELECT [INTERVAL 1 DAY, NULL] AS li, {'b': '101'::BIT, 'n': 1} AS st, "
+             "MAP {'k': '12:00:00+05'::TIMETZ} AS mp, [INTERVAL 1 DAY, INTERVAL 2 DAY]::INTERVAL[2] AS arr, "
+             "[{'t': '01:00:00-03:30'::TIMETZ}] AS deep, 1 AS plain, NULL::INTERVAL AS nothing")
+    result = runner.invoke(app, ["--warehouse", str(sample_warehouse.path), "sql", query, "--format", fmt.value])
+    assert result.exit_code == 0, result.output
+    if fmt is Format.json:
+        assert json.loads(result.output) == [{
+            "li": ["1 day", None], "st": {"b": "101", "n": 1}, "mp": [["k", "12:00:00+05"]],
+            "arr": ["1 day", "2 days"], "deep": [{"t": "01:00:00-03:30"}], "plain": 1, "nothing": None}]
+    else:
+        row = next(csv.DictReader(io.StringIO(result.output)))
+        assert row["li"] == "1 day " and row["arr"] == "1 day 2 days" and row["plain"] == "1"
+        assert "'101'" in row["st"] and "12:00:00+05" in row["mp"] and "01:00:00-03:30" in row["deep"]
+
+
+def test_text_types_keep_the_order_names_and_other_columns_of_the_query():
+    from codesets.warehouse import sandbox
+
+    con = duck()
+    query = "SELECT range AS a, INTERVAL (range) DAY AS a, range * 1.5 AS f FROM range(5) ORDER BY range DESC"
+    table = sandbox.stream(con, query, as_text=True).read_all()
+    assert table.schema.names == ["a", "a", "f"]
+    assert table.column(0).to_pylist() == [4, 3, 2, 1, 0]
+    assert table.column(1).to_pylist() == ["4 days", "3 days", "2 days", "1 day", "00:00:00"]
+    assert table.schema.field(2).type == duck().sql(query).to_arrow_table().schema.field(2).type
+    # Without as_text (the Python API's run_sql) the Arrow types stay as they are.
+    assert pa.types.is_interval(sandbox.stream(con, query).read_all().schema.field(1).type)
+    # A query needing no cast is run as given, EXPLAIN and DESCRIBE included.
+    for text in ("EXPLAIN SELECT 1", "DESCRIBE SELECT INTERVAL 1 DAY AS i", "SUMMARIZE SELECT 1 AS x"):
+        assert sandbox.stream(con, text, as_text=True).read_all().num_rows >= 1
+
+
+@pytest.mark.parametrize("fmt", [Format.json, Format.ndjson])
+def test_json_writes_nan_and_infinity_as_null_as_the_format_help_says(sample_warehouse, fmt):
+    query = "SELECT 'NaN'::DOUBLE AS n, 'inf'::DOUBLE AS i, '-inf'::FLOAT AS m, ['NaN'::DOUBLE, 1.5] AS xs"
+    result = runner.invoke(app, ["--warehouse", str(sample_warehouse.path), "sql", query, "--format", fmt.value])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()] if fmt is Format.ndjson \
+        else json.loads(result.output)
+    assert rows == [{"n": None, "i": None, "m": None, "xs": [None, 1.5]}]
+    assert "NaN and infinity as null" in " ".join(common.FORMAT_HELP.split())
+
+
 # --- control characters on a terminal ------------------------------------------------------------
 
 HOSTILE = ("SELECT chr(27) || '[31mred' || chr(27) || ']0;pwned' || chr(7) AS \"esc" + "\x1b" + "[2J\", "

@@ -117,6 +117,10 @@ def test_inactive_record_never_shown(wh_path):
     (["36440009", "--age", "abc"], "is not an age"),
     (["aspirin"], "is not a SNOMED CT concept id"),
     (["7248001", "--problem", "x1"], "is not a SNOMED CT concept id"),
+    (["6738009"], "concept '6738009' is not a SNOMED CT concept id: its check digit (the last) is wrong"),
+    (["200099014"], "concept '200099014' is not a SNOMED CT concept id: its partition digits (01) say it is a "
+                    "description id"),
+    (["7248001", "--problem", "6738009"], "problem '6738009' is not a SNOMED CT concept id"),
     (["7248001", "--on", "May"], "is not a date"),
 ])
 def test_bad_options_exit_2_with_one_line(wh_path, args, message):
@@ -177,4 +181,14 @@ def test_batch_input_errors_name_row_and_column_never_the_value(wh_path, tmp_pat
     result = runner.invoke(APP, ["--warehouse", str(wh_path), "snomed", "--batch", str(problems)])
     assert result.exit_code != 0 and where in result.output
     assert not any(secret in result.output for secret in ("SECRET", "-5y", "0237145004", "2024-02-30"))
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_batch_row_with_a_bad_check_digit_is_refused_by_row_and_column(wh_path, tmp_path):
+    """6738009 is 6738008 (a real concept) with its check digit flipped: refused, the value not shown."""
+    problems = tmp_path / "bad.csv"
+    problems.write_text("problem_id,concept\np1,237145004\np2,6738009\n")
+    result = runner.invoke(APP, ["--warehouse", str(wh_path), "snomed", "--batch", str(problems)])
+    assert result.exit_code == 2
+    assert "6738009" not in result.output and "concept" in result.output
     assert len(result.output.strip().splitlines()) == 1

@@ -79,7 +79,7 @@ def test_a_clean_file_has_no_findings_and_every_line_is_checked(wh, tmp_path):
 
 @pytest.mark.parametrize("row, expected", [
     (",1,2026-07-01,99213,,,,", "claim_id is missing"),
-    ("   ,1,2026-07-01,99213,,,,", "claim_id '   ' is blank"),
+    ("   ,1,2026-07-01,99213,,,,", "claim_id is blank"),
     ("C1,,2026-07-01,99213,,,,", "line_number is missing"),
     ("C1,0,2026-07-01,99213,,,,", "line_number is not an integer from 1 to 2147483647"),
     ("C1,-2,2026-07-01,99213,,,,", "line_number is not an integer from 1 to 2147483647"),
@@ -97,7 +97,7 @@ def test_a_clean_file_has_no_findings_and_every_line_is_checked(wh, tmp_path):
     ("C1,1,\"  \",99213,,,,", "date_of_service is blank"),
     ("C1,\" \",2026-07-01,99213,,,,", "line_number is blank"),
     ("C1,1,2026-07-01,,,,,", "procedure_code is missing"),
-    ("C1,1,2026-07-01,\"  \",,,,", "procedure_code '  ' is blank"),
+    ("C1,1,2026-07-01,\"  \",,,,", "procedure_code is blank"),
     ("C1,1,2026-07-01,99213,,,two,", "units is not a number"),
     ("C1,1,2026-07-01,99213,,,\"1,5\",", "units is not a number"),
     ("C1,1,2026-07-01,99213,,,nan,", "units is not a number"),
@@ -105,9 +105,9 @@ def test_a_clean_file_has_no_findings_and_every_line_is_checked(wh, tmp_path):
     ("C1,1,2026-07-01,99213,,,0,", "units is not above 0"),
     ("C1,1,2026-07-01,99213,,,-1,", "units is not above 0"),
     ("C1,1,2026-07-01,99213,,,1e5,", "units is above 99,999, the most one line may bill"),
-    ("C1,1,2026-07-01,99213,,,,office", "setting 'office' is not practitioner, outpatient_hospital or dme"),
+    ("C1,1,2026-07-01,99213,,,,office", "setting is not practitioner, outpatient_hospital or dme"),
 ])
-def test_each_input_rule_is_one_finding_naming_column_and_value(wh, tmp_path, row, expected):
+def test_each_input_rule_is_one_finding_naming_column_never_value(wh, tmp_path, row, expected):
     rows = findings(wh, write(tmp_path, f"{HEADER}\n{row}\nC9,1,2026-07-01,99213,,,,\n"))
     assert [r["reason"] for r in rows] == [expected]
     (finding,) = rows
@@ -221,12 +221,12 @@ def test_claim_lines_has_the_agreed_columns_and_types(wh, tmp_path, monkeypatch)
 # --- hostile files --------------------------------------------------------------------------------
 
 
-def test_control_characters_are_escaped_in_reasons_and_kept_in_findings(wh, tmp_path):
+def test_control_characters_are_not_quoted_in_reasons_and_kept_in_claim_ids(wh, tmp_path):
     text = f'{HEADER}\n"C\x1b[31m1",1,2026-07-01\u2028,99213,,,,"\x1b]0;x\x07\\\u200b"\n'
     (date, setting) = findings(wh, write(tmp_path, text))
     assert date["claim_id"] == "C\x1b[31m1"  # the product's output: as given, to join back
     assert date["reason"] == "date_of_service is not written YYYY-MM-DD"
-    assert setting["reason"] == "setting '\\x1b]0;x\\x07\\\\\\u200b' is not practitioner, outpatient_hospital or dme"
+    assert setting["reason"] == "setting is not practitioner, outpatient_hospital or dme"
 
 
 def test_a_10_mb_cell_is_not_quoted_and_harmless_elsewhere(wh, tmp_path, echo_check):
@@ -559,24 +559,65 @@ def test_write_findings_in_both_formats(wh, tmp_path):
 # --- values in input findings (docs/scrub-rules.md, "Values in findings") --------------------------
 
 
-def test_a_reason_quotes_a_code_cut_and_escaped_never_a_date_or_a_number(wh, tmp_path):
+def test_an_input_reason_quotes_no_value_of_the_claim(wh, tmp_path):
     setting = "Jane\x1b" + "x" * 100
     text = (f"{HEADER}\n"
             f"C1,1,1950-02-30,99213,,,1234567890,\"{setting}\"\n"  # a birth date and an SSN-like number
             "C1,2,03/02/1950,99213,,,0,\n"
-            "C1,1234567890123,2026-07-01,99213,,,,\n")
+            "C1,1234567890123,2026-07-01,99213,,,,\n"
+            "C2,1,1931-07-19,ZELDA,,,0,987-65-4329\n")  # a name and an SSN in code columns
     rows = findings(wh, write(tmp_path, text))
     assert reasons(rows) == [
         ("C1", 1, "date_of_service is not a real date"),
         ("C1", 1, "units is above 99,999, the most one line may bill"),
-        ("C1", 1, "setting 'Jane\\x1b" + "x" * 55 + "'…(+45 chars) is not practitioner, outpatient_hospital or dme"),
+        ("C1", 1, "setting is not practitioner, outpatient_hospital or dme"),
         ("C1", 2, "date_of_service is not written YYYY-MM-DD"),
         ("C1", 2, "units is not above 0"),
         ("C1", None, "line_number is not an integer from 1 to 2147483647"),
+        ("C2", 1, "units is not above 0"),
+        ("C2", 1, "setting is not practitioner, outpatient_hospital or dme"),
     ]
-    text = " ".join(r["reason"] + " " + r["suggestion"] for r in rows)
-    for value in ("1950", "03/02", "1234567890"):
+    assert [r["code"] for r in rows] == ["99213"] * 6 + [None] * 2  # ZELDA has no code's shape: not named
+    text = " ".join(r["reason"] + " " + r["suggestion"] + " " + str(r["code"]) for r in rows)
+    for value in ("1950", "03/02", "1234567890", "Jane", "ZELDA", "987-65", "1931"):
         assert value not in text
+
+
+def test_other_checks_name_only_codes_and_no_date_of_service(wh, tmp_path):
+    """validity and mue (no release in force here): a value without a code's shape is not named, and
+    the date of service is "the line's date of service"."""
+    text = ("claim_id,line_number,date_of_service,procedure_code,diagnosis_codes\n"
+            "C1,1,1931-07-19,987654329,A00.0|987-65-4329\n"
+            "C1,2,1931-07-19,ZELDA,Jane Q Patient\n"
+            "C1,3,1931-07-19,J1100,\n")
+    rows = findings(wh, write(tmp_path, text), ["validity", "mue"])  # within a line: sorted by reason
+    got = [(r["line_number"], r["check"], r["severity"], r["code"], r["reason"], r["suggestion"]) for r in rows]
+    day = "the line's date of service"
+    assert got == [
+        (1, "mue", "info", None, f"no MUE release in force for practitioner on {day}",
+         f"load the MUE tables of the quarter holding {day} (codesets load ncci_mue FILE...)"),
+        (1, "validity", "error", None, "diagnosis 2 is not an ICD-10-CM code by its shape (like I10, E11.9 or "
+         "S72.001A)", None),
+        (1, "validity", "info", "A000",
+         f"principal diagnosis A000 (icd10cm) cannot be checked: no icd10cm release in force on {day}",
+         f"load the icd10cm release holding {day}"),
+        (1, "validity", "error", None, "procedure code is neither a HCPCS Level II code (a letter and four digits) "
+         "nor a CPT code (four digits and a digit or F, M, T, U)", None),
+        (2, "mue", "info", None, f"no MUE release in force for practitioner on {day}",
+         f"load the MUE tables of the quarter holding {day} (codesets load ncci_mue FILE...)"),
+        (2, "validity", "error", None, "principal diagnosis is not an ICD-10-CM code by its shape (like I10, E11.9 "
+         "or S72.001A)", None),
+        (2, "validity", "error", None, "procedure code is neither a HCPCS Level II code (a letter and four digits) "
+         "nor a CPT code (four digits and a digit or F, M, T, U)", None),
+        (3, "mue", "info", "J1100", f"no MUE release in force for practitioner on {day}",
+         f"load the MUE tables of the quarter holding {day} (codesets load ncci_mue FILE...)"),
+        (3, "validity", "info", "J1100",
+         f"procedure code J1100 (hcpcs) cannot be checked: no hcpcs release in force on {day}",
+         f"load the hcpcs release holding {day}"),
+    ]
+    shown = repr(got)
+    for value in ("1931", "987654329", "987-65", "ZELDA", "Jane", "Patient"):
+        assert value not in shown
 
 
 def test_a_typed_infinite_date_is_a_finding_without_its_value(wh, tmp_path):

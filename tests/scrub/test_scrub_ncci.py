@@ -170,11 +170,40 @@ def test_mue_sums_across_claims_of_one_member_and_provider(ncci):
     texts = scrub(pa.Table.from_pylist([
         dict(claim_id="A", line_number=1, date_of_service="2026-08-03", procedure_code="36415", units=3.5),
     ]), checks=("mue",), warehouse=ncci).to_pylist()
-    assert texts[0]["reason"] == ("3.5 units of 36415 on 2026-08-03 on this claim exceed the MUE of 2 "
-                                  "(MAI 3, date of service edit; Clinical: Data)")
+    assert texts[0]["reason"] == ("3.5 units of 36415 on the line's date of service on this claim exceed the MUE "
+                                  "of 2 (MAI 3, date of service edit; Clinical: Data)")
 
 
 def test_no_release_in_force_is_an_info_finding_not_silence(ncci):
     found = run(ncci, [line("A", 1, "36415", dos="2026-06-30"), line("A", 2, "E0100", setting="outpatient_hospital")],
                 checks=("mue",))
     assert found == [("A", 1, "mue", "info", "36415", None, None), ("A", 2, "mue", "info", "E0100", None, None)]
+
+
+def test_no_finding_writes_a_date_of_service_or_a_value_without_a_codes_shape(ncci):
+    """A birth date typed as the date of service, a name as the procedure code: neither reaches a finding."""
+    table = pa.Table.from_pylist([
+        dict(claim_id="A", line_number=1, date_of_service="1931-07-19", procedure_code="29881", units=1),
+        dict(claim_id="A", line_number=2, date_of_service="1931-07-19", procedure_code="ZELDA", units=1),
+        dict(claim_id="B", line_number=1, date_of_service="2026-08-03", procedure_code="36415", units=3),
+        dict(claim_id="C", line_number=1, date_of_service="2026-08-03", procedure_code="29881", units=1),
+        dict(claim_id="C", line_number=2, date_of_service="2026-08-03", procedure_code="29877", units=1),
+        dict(claim_id="C", line_number=3, date_of_service="2026-08-03", procedure_code="987654329", units=1),
+    ])
+    found = scrub(table, checks=("ptp", "mue"), warehouse=ncci).to_pylist()
+    day = "the line's date of service"
+    assert [(f["claim_id"], f["line_number"], f["check"], f["code"], f["reason"], f["suggestion"]) for f in found] == [
+        ("A", 1, "mue", "29881", f"no MUE release in force for practitioner on {day}",
+         f"load the MUE tables of the quarter holding {day} (codesets load ncci_mue FILE...)"),
+        ("A", 2, "mue", None, f"no MUE release in force for practitioner on {day}",
+         f"load the MUE tables of the quarter holding {day} (codesets load ncci_mue FILE...)"),
+        ("B", 1, "mue", "36415", f"3 units of 36415 on {day} on this claim exceed the MUE of 2 (MAI 3, date of "
+         "service edit; Clinical: Data)", "bill at most 2 units of 36415 per day, or send documentation of medical "
+         "necessity on appeal (MAI 3 is clinical)"),
+        ("C", 2, "ptp", "29877", "29877 is a column 2 code of 29881 on line 1 (NCCI PTP edit, modifier indicator 0): "
+         "Mutually exclusive procedures",
+         "do not bill 29877 with 29881 on the same day: no modifier bypasses this edit"),
+    ]
+    shown = repr(found)
+    for value in ("1931", "07-19", "2026-08-03", "ZELDA", "987654329"):
+        assert value not in shown

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from codesets.core.errors import QueryError
-from codesets.loaders import _sctid
+from codesets.core import sctid as _sctid
 from codesets.snomed.batch import COLUMNS, evaluate_batch
 from codesets.snomed.evaluate import SnomedLookup
 

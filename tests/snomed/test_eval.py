@@ -6,6 +6,7 @@ throwaway warehouse, proves ``SnomedLookup`` over the view (inactive records, co
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -255,6 +256,53 @@ def test_parse_age_and_sex():
         parse_sex("X")
     with pytest.raises(QueryError):
         Context.of(problems=["aspirin"])
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("6738009", "'6738009' is not a SNOMED CT concept id: its check digit (the last) is wrong"),
+    ("73430007", "check digit (the last) is wrong"),      # 73430006 with its check digit slipped
+    ("74330006", "check digit (the last) is wrong"),      # two neighbours swapped
+    ("200099014", "partition digits (01) say it is a description id"),
+    ("1000027", "partition digits (02) say it is a relationship id"),
+    ("1000124", "partition digits (12) name no kind of component"),  # long format needs 11+ digits
+])
+def test_an_id_failing_its_check_digit_or_partition_is_refused_naming_it(bad, message):
+    from codesets.snomed.evaluate import check_concept
+
+    with pytest.raises(QueryError, match="concept " + re.escape(repr(bad))) as raised:
+        check_concept(bad)
+    assert message in str(raised.value)
+    with pytest.raises(QueryError, match="problem " + re.escape(repr(bad))):
+        Context.of(problems=["73430006", bad])
+    # the public function refuses it before any warehouse is opened (this one does not exist)
+    import codesets.snomed
+
+    with pytest.raises(QueryError, match=re.escape(repr(bad))):
+        codesets.snomed.evaluate_concept(bad, warehouse="/nonexistent/warehouse")
+    with pytest.raises(QueryError, match=re.escape(repr(bad))):
+        codesets.snomed.evaluate_concept("73430006", problems=[bad], warehouse="/nonexistent/warehouse")
+
+
+def test_good_ids_pass_and_the_array_check_agrees_with_the_one_id_check():
+    import pyarrow as pa
+
+    from codesets.core import sctid as _sctid
+    from codesets.snomed.evaluate import check_concept, concept_ids_ok
+
+    long_id = "1" + "1000124" + "10"  # long format: item 1, namespace 1000124, partition 10 (a concept)
+    long_id += _sctid.check_digit(long_id)
+    ids = ["73430006", " 237145004 ", "999999006", _sctid.make("1234567"), _sctid.make("123456789012345"),
+           long_id, "6738009", "200099014", "1000027", "1000124", "12254175729"]
+    expected = []
+    for text in ids:
+        try:
+            expected.append(check_concept(text) == text.strip())
+        except QueryError:
+            expected.append(False)
+    assert expected[:6] == [True] * 6 and expected[6:] == [False] * 5
+    stripped = pa.array([text.strip() for text in ids])
+    assert concept_ids_ok(stripped).tolist() == expected
+    assert concept_ids_ok(stripped.slice(6)).tolist() == expected[6:]
 
 
 # ---------------------------------------------------------------- properties

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import pytest
 
-from codesets.loaders import _sctid
+from codesets.core import sctid as _sctid
 from codesets.snomed.batch import evaluate_batch
 from codesets.snomed.evaluate import SnomedLookup
 from tests.query import code_fakes as fakes

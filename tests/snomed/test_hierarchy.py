@@ -14,7 +14,7 @@ import pyarrow as pa
 import pytest
 
 from codesets.core.errors import LoadRejected, SourceError
-from codesets.loaders import _sctid
+from codesets.core import sctid as _sctid
 from codesets.warehouse.load import load
 from codesets.snomed.batch import evaluate_batch
 from codesets.snomed.evaluate import SnomedLookup

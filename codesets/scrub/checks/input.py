@@ -13,8 +13,14 @@ keeps them all, judged, in ``claim_lines``; repeated (claim_id, line_number) key
 from __future__ import annotations
 
 from codesets.core import sqlfiles
+from codesets.core.codes import PATTERNS
 from codesets.scrub.checks import FINDINGS, INPUT, Check, ident
 from codesets.scrub.claims import MAX_LINE_BYTES, MAX_UNITS, OPTIONAL, REQUIRED
+
+# A procedure code a finding may name (its `code` column): the shape of a HCPCS Level II or a CPT
+# code. Any other value of procedure_code is free text as far as the scrub knows (a name, an SSN),
+# and no finding quotes it (docs/scrub-rules.md, "Values in findings").
+PROCEDURE_SHAPE = f"(?:{PATTERNS['hcpcs'].pattern})|(?:{PATTERNS['cpt'].pattern})"
 
 
 def stage(con, source) -> tuple[int, int]:
@@ -26,6 +32,8 @@ def stage(con, source) -> tuple[int, int]:
     grouping of every line), and with no row broken there is no second pass to word findings.
     """
     con.execute("SET VARIABLE scrub_max_units = $max_units", {"max_units": MAX_UNITS})  # read by the view
+    # read by scrub_input.sql and scrub_mue.sql: a finding names a procedure code of this shape only
+    con.execute("SET VARIABLE scrub_procedure_shape = $shape", {"shape": PROCEDURE_SHAPE})
     con.execute(f"CREATE TEMP VIEW scrub_parsed AS\n{sqlfiles.query('scrub_input_parse')}")
     con.execute(f"CREATE TEMP TABLE claim_lines AS\n{sqlfiles.query('scrub_input_lines')}")
     broken, out_of_order = con.execute(sqlfiles.query("scrub_input_order")).fetchone()

@@ -4,6 +4,10 @@
 -- date of service; a line no release covers gets an info finding, never silence. MAI 1 compares each
 -- line; MAI 2 and 3 sum the units of a code on a date of service per claim, or per member and
 -- provider when the line names both, and every line of a group over the limit gets a finding.
+-- Claim values (docs/scrub-rules.md, "Values in findings"): no date of service is written (a date
+-- tied to a person is PHI): "on the line's date of service". An edit's code is the code of a row of
+-- the MUE table; a line no release covers names its procedure code only where it has the shape of a
+-- HCPCS Level II or CPT code (the variable scrub_procedure_shape, set by checks/input.py), else NULL.
 WITH windows AS (
     SELECT part, release_id, effective_from, effective_to
     FROM release_parts
@@ -40,12 +44,12 @@ over_days AS (
 ),
 over AS (
     SELECT claim_id, line_number, procedure_code, units AS amount, mue_value, mai, rationale, source_file, line_no,
-           release_id, date_of_service, FALSE AS across_claims
+           release_id, FALSE AS across_claims
     FROM limited
     WHERE mai NOT IN (2, 3) AND units > mue_value
     UNION ALL
     SELECT l.claim_id, l.line_number, l.procedure_code, o.total, l.mue_value, l.mai, l.rationale, l.source_file,
-           l.line_no, l.release_id, l.date_of_service, o.across_claims
+           l.line_no, l.release_id, o.across_claims
     FROM limited AS l
     INNER JOIN over_days AS o USING (setting, procedure_code, date_of_service, by_claim, by_member, by_provider)
     WHERE l.mai IN (2, 3)
@@ -60,7 +64,7 @@ SELECT
     CASE WHEN amount = trunc(amount) THEN CAST(CAST(amount AS BIGINT) AS VARCHAR) ELSE CAST(amount AS VARCHAR) END
         || ' units of ' || procedure_code
         || CASE WHEN mai IN (2, 3)
-                THEN ' on ' || strftime(date_of_service, '%Y-%m-%d')
+                THEN ' on the line''s date of service'
                      || CASE WHEN across_claims THEN ' for this member and provider' ELSE ' on this claim' END
                      || ' exceed the MUE of ' || mue_value || ' (MAI ' || mai || ', date of service edit; '
                 ELSE ' on this line exceed the MUE of ' || mue_value || ' (MAI 1, line edit; '
@@ -78,10 +82,10 @@ SELECT
     CAST(line_number AS INTEGER),
     'mue',
     'info',
-    procedure_code,
+    CASE WHEN regexp_full_match(procedure_code, getvariable('scrub_procedure_shape')) THEN procedure_code END,
     CAST(NULL AS INTEGER),
-    'no MUE release in force for ' || setting || ' on ' || strftime(date_of_service, '%Y-%m-%d'),
+    'no MUE release in force for ' || setting || ' on the line''s date of service',
     CAST(NULL AS VARCHAR),
-    'load the MUE tables of the quarter holding ' || strftime(date_of_service, '%Y-%m-%d') || ' (codesets load ncci_mue FILE...)'
+    'load the MUE tables of the quarter holding the line''s date of service (codesets load ncci_mue FILE...)'
 FROM dated
 WHERE release_id IS NULL

@@ -7,6 +7,9 @@
 -- rows): the line pairs meet the stored rows on the two codes first, and only the rows that meet are
 -- looked up in the quarter's runs as edit_runs reads them (an ASOF join on the run starting at or
 -- before the stored row), which also gives the file and line the quarter published the row at.
+-- Claim values (docs/scrub-rules.md, "Values in findings"): the two codes a finding names are those
+-- of the edit row that fired (equal to the lines' codes, so codes, never free text), and no date of
+-- service is written.
 WITH runs AS (
     SELECT part, release_id, source_file, line_shift, origin_release_id, origin_source_file, origin_first_line,
            origin_last_line

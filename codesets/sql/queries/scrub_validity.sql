@@ -5,6 +5,12 @@
 -- Output: the findings columns. A billable code, or a CPT-shaped code when no CPT list is loaded,
 -- passes. A date no release of the system covers is an info finding (never silence, never a guess);
 -- any other status is an error naming it, with the successors as the suggestion.
+-- Claim values (docs/scrub-rules.md, "Values in findings"): a finding names a code only where it has
+-- the shape of a code of its system (code_validity's `code`, NULL otherwise, normalised: trimmed,
+-- upper-cased, the dot removed); a value of any other shape may be anything (a name, an SSN) and is
+-- never quoted, neither in the reason nor in the finding's code. No date of service is written
+-- either (a date tied to a person is PHI): "on the line's date of service"; the dates of the
+-- reference data (a code's valid-from and valid-to) are not the patient's and are written.
 WITH procedures AS (
     SELECT l.claim_id, l.line_number, l.procedure_code AS given, 'procedure code' AS role, a.*
     FROM claim_lines AS l
@@ -40,17 +46,21 @@ SELECT
     CAST(line_number AS INTEGER) AS line_number,
     'validity' AS "check",
     CASE WHEN status = 'no release in force' THEN 'info' ELSE 'error' END AS severity,
-    coalesce(code, left(given, 60)) AS code,
+    code,
     CAST(NULL AS INTEGER) AS related_line_number,
-    CASE WHEN code IS NULL AND role = 'procedure code'
-        THEN 'procedure code ' || left(given, 60) || ' is neither a HCPCS Level II code (a letter and four digits) nor a CPT code'
-    ELSE role || ' ' || coalesce(code, left(given, 60)) || ' (' || code_system || ') '
+    CASE
+        WHEN code IS NULL AND role = 'procedure code'
+            THEN 'procedure code is neither a HCPCS Level II code (a letter and four digits) nor a CPT code '
+                || '(four digits and a digit or F, M, T, U)'
+        WHEN code IS NULL
+            THEN role || ' is not an ICD-10-CM code by its shape (like I10, E11.9 or S72.001A)'
+    ELSE role || ' ' || code || ' (' || code_system || ') '
         || CASE status
             WHEN 'no release in force' THEN 'cannot be checked: no ' || code_system || ' release in force on '
             WHEN 'unknown' THEN 'is not a code of the system on '
             WHEN 'header (not billable)' THEN 'is a header, not billable, on '
             ELSE 'is ' || status || ' on '
-        END || strftime(on_date, '%Y-%m-%d')
+        END || 'the line''s date of service'
         || CASE
             WHEN status = 'terminated' AND effective_to IS NOT NULL
                 THEN ' (valid to ' || strftime(effective_to, '%Y-%m-%d') || ')'
@@ -64,7 +74,7 @@ SELECT
     END AS reference,
     CASE
         WHEN status = 'no release in force'
-            THEN 'load the ' || code_system || ' release holding ' || strftime(on_date, '%Y-%m-%d')
+            THEN 'load the ' || code_system || ' release holding the line''s date of service'
         WHEN successors IS NOT NULL AND len(successors) > 0
             THEN CASE WHEN status = 'header (not billable)' THEN 'bill one of its codes: ' ELSE 'consider ' END
                 || array_to_string(successors[1:5], ', ')

@@ -3,7 +3,7 @@
 --   per distinct rule text of the staged files with the reader's verdict (codesets.warehouse.
 --   snomed_rules; problem NULL when the rule parses); snomed_bad_sctids(value), the SNOMED CT
 --   ids of the staged files whose last digit is not their Verhoeff check digit (judged once per
---   distinct id by codesets.loaders._sctid, vectorised: per row in SQL it cost more than all the
+--   distinct id by codesets.core.sctid, vectorised: per row in SQL it cost more than all the
 --   other checks); the variables snomed_refset_id, snomed_target_pattern and
 --   snomed_control_pattern (a control character, codesets.loaders._lines.CONTROL).
 -- Output: one row per input line; nothing is filtered here, the checks decide. Columns holding
