@@ -227,13 +227,16 @@ def test_scrub_checks_procedure_and_diagnosis_codes(coded):
     # within a line, findings sort by reference: B99 names only the release, M54.5 its line too
     got = [(f["claim_id"], f["line_number"], f["severity"], f["code"], f["reason"]) for f in found]
     assert got == [
-        ("c1", 1, "error", "J9035", "procedure code J9035 (hcpcs) is terminated on 2019-07-01 (valid to 2019-06-30)"),
+        ("c1", 1, "error", "J9035",
+         "procedure code J9035 (hcpcs) is terminated on the line's date of service (valid to 2019-06-30)"),
         ("c1", 1, "info", "M545",
-         "principal diagnosis M545 (icd10cm) cannot be checked: no icd10cm release in force on 2019-07-01"),
-        ("c2", 1, "error", "B99", "diagnosis 3 B99 (icd10cm) is not a code of the system on 2022-03-01"),
-        ("c2", 1, "error", "M545", "principal diagnosis M545 (icd10cm) is a header, not billable, on 2022-03-01"),
-        ("c3", 1, "error", "XX1",
-         "procedure code XX1 is neither a HCPCS Level II code (a letter and four digits) nor a CPT code"),
+         "principal diagnosis M545 (icd10cm) cannot be checked: no icd10cm release in force on the line's date of service"),
+        ("c2", 1, "error", "B99", "diagnosis 3 B99 (icd10cm) is not a code of the system on the line's date of service"),
+        ("c2", 1, "error", "M545",
+         "principal diagnosis M545 (icd10cm) is a header, not billable, on the line's date of service"),
+        ("c3", 1, "error", None,  # not of a code's shape: free text, never quoted
+         "procedure code is neither a HCPCS Level II code (a letter and four digits) nor a CPT code "
+         "(four digits and a digit or F, M, T, U)"),
     ]
     header = next(f for f in found if f["claim_id"] == "c2" and f["code"] == "M545")
     assert header["suggestion"] == "bill one of its codes: M5450, M5451"
