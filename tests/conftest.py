@@ -114,3 +114,18 @@ def sample_warehouse(tmp_path_factory):
     report = refresh(wh, sample=True)
     assert report.ok, report.failures
     return wh
+
+
+def benchmark_module(name: str):
+    """``benchmarks/<name>.py`` (a generator or the Python twin) imported as module ``name``.
+
+    The benchmarks are scripts, not a package; the tests that check them share this one loader.
+    """
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(name, module)  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module

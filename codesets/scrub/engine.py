@@ -35,7 +35,6 @@ no finding writes a date of service: "on the line's date of service" (docs/scrub
 from __future__ import annotations
 
 import os
-import re
 import time
 import warnings
 from dataclasses import dataclass, field

@@ -8,10 +8,8 @@ exact finding rows for a handful of claim lines.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,15 +17,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from codesets.scrub.checks.input import PROCEDURE_SHAPE
-from tests.conftest import ROOT, SHARED_DATA, need_shared
+from tests.conftest import benchmark_module, SHARED_DATA, need_shared
 
 
 def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(name, module)  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_module(name)
 
 
 de = _load("dict_engine")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import re
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.conftest import ROOT, SHARED_DATA, need_shared
+from tests.conftest import benchmark_module, SHARED_DATA, need_shared
 
 REAL_PTP = SHARED_DATA / "ncci" / "ccipra-v322r0-f1.excerpt.txt"
 REAL_MUE = SHARED_DATA / "mue" / "MCR_MUE_PractitionerServices_Eff_07-01-2026.excerpt.csv"
@@ -21,10 +20,7 @@ MUE_FILES = [f"MCR_MUE_{name}_Eff_07-01-2026.csv"
 
 
 def _load_gen():
-    spec = importlib.util.spec_from_file_location("gen_ncci", ROOT / "benchmarks" / "gen_ncci.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_module("gen_ncci")
 
 
 gen = _load_gen()

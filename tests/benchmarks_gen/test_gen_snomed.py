@@ -3,7 +3,6 @@ and the SQL batch against the Python evaluator on what it writes."""
 
 from __future__ import annotations
 
-import importlib.util
 import random
 import re
 from collections import Counter, defaultdict
@@ -16,16 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from codesets.core import sctid as _sctid
-from tests.conftest import ROOT
+from tests.conftest import benchmark_module
 
 SMALL = {"concepts": 1_500, "problems": 4_000}
 
 
 def _load_gen():
-    spec = importlib.util.spec_from_file_location("gen_snomed", ROOT / "benchmarks" / "gen_snomed.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_module("gen_snomed")
 
 
 gen = _load_gen()

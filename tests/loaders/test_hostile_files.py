@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from codesets.core.errors import LoadRejected, SourceError
-from codesets.loaders import _lines, _sctid, snomed_icd10cm
+from codesets.core import sctid as _sctid
+from codesets.loaders import _lines, snomed_icd10cm
 from codesets.warehouse.load import load
 from codesets.warehouse.refresh import refresh
 from tests.conftest import FIXTURES, ROOT, SHARED_DATA, need_shared

@@ -4,7 +4,6 @@ generated full-format tables and the bundled sample."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 import shutil
 from datetime import date
 from pathlib import Path
@@ -19,7 +18,7 @@ from codesets.loaders import ncci_mue
 from codesets.loaders.contract import Claim
 from codesets.core import checks
 from codesets.warehouse.load import load
-from tests.conftest import FIXTURES, ROOT, SHARED_DATA, catalog_files, need_shared
+from tests.conftest import benchmark_module, FIXTURES, SHARED_DATA, catalog_files, need_shared
 
 MUE_FIXTURES = FIXTURES / "ncci_mue"
 REAL = SHARED_DATA / "mue" / "MCR_MUE_PractitionerServices_Eff_07-01-2026.excerpt.csv"
@@ -386,10 +385,7 @@ def test_real_excerpt_reload_is_a_no_op(real_mue):
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("gen_ncci", ROOT / "benchmarks" / "gen_ncci.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_module("gen_ncci")
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,8 @@ from datetime import date
 import pytest
 
 from codesets.core.errors import LoadRejected
-from codesets.core import sctid as _sctid, snomed_icd10cm
+from codesets.core import sctid as _sctid
+from codesets.loaders import snomed_icd10cm
 from codesets.loaders.contract import Claim
 from codesets.warehouse.load import load
 from tests.conftest import FIXTURES, catalog_files

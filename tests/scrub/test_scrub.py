@@ -14,7 +14,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from codesets.core.errors import SourceError, UsageError
-from codesets import query
 from codesets.scrub import checks
 from codesets.scrub import engine as scrub
 from codesets.scrub import scrub as scrub_lines

@@ -10,7 +10,6 @@ full disk (a small tmpfs) is tried where the machine lets us mount one.
 from __future__ import annotations
 
 import errno
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -24,7 +23,7 @@ from codesets.warehouse import publish, storage
 from codesets.warehouse.load import load
 from codesets.warehouse.refresh import refresh
 from codesets.warehouse.storage import Warehouse
-from tests.conftest import ROOT
+from tests.conftest import benchmark_module, ROOT
 
 pytestmark = pytest.mark.slow  # the step-by-step failed publishes over generated quarters
 
@@ -32,10 +31,7 @@ SMALL = {"ptp_rows": 1_500, "mue_rows": 0, "claims": 0}
 
 
 def _gen():
-    spec = importlib.util.spec_from_file_location("gen_ncci", ROOT / "benchmarks" / "gen_ncci.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_module("gen_ncci")
 
 
 @pytest.fixture(scope="module")
