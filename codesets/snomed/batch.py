@@ -204,6 +204,13 @@ def _problem_lists(table, n: int):
     if first_bad >= 0:
         row = pc.index(pc.greater(lists.offsets, first_bad), True).as_py() - 1
         _refuse(row, "problems", "an item is not a SNOMED CT concept id (6 to 18 digits, no leading zero)")
+    given_items = pc.filter(filled, given)
+    ok = concept_ids_ok(given_items)
+    if not ok.all():  # the partition and check digit, as for the concept column
+        bad_item = pc.index(filled, given_items[int(ok.argmin())]).as_py()
+        row = pc.index(pc.greater(lists.offsets, bad_item), True).as_py() - 1
+        _refuse(row, "problems",
+                "an item is not a SNOMED CT concept id (its check digit is wrong or its partition is not a concept's)")
     return pa.ListArray.from_arrays(lists.offsets, filled, mask=lists.is_null())
 
 

@@ -192,3 +192,12 @@ def test_a_batch_row_with_a_bad_check_digit_is_refused_by_row_and_column(wh_path
     assert result.exit_code == 2
     assert "6738009" not in result.output and "concept" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_batch_problem_list_item_with_a_bad_check_digit_is_refused_by_row(wh_path, tmp_path):
+    problems = tmp_path / "bad_problems.csv"
+    problems.write_text("problem_id,concept,problems\np1,237145004,\np2,237145004,237145004|6738009\n")
+    result = runner.invoke(APP, ["--warehouse", str(wh_path), "snomed", "--batch", str(problems)])
+    assert result.exit_code == 2
+    assert "6738009" not in result.output and "problems" in result.output
+    assert len(result.output.strip().splitlines()) == 1
