@@ -263,15 +263,21 @@ def test_a_named_fifo_is_read_not_hung_on(wh_path, tmp_path, private_tmp):
     assert list(private_tmp.iterdir()) == []  # the copy of the stream is gone
 
 
-def test_process_substitution_dev_fd_is_read(wh_path, private_tmp):
+def _scrub_through_a_pipe(wh_path, data: bytes, private_tmp):
+    """``codesets scrub /dev/fd/N`` with ``data`` written into the pipe by a thread, as ``<(...)`` does."""
     read, write = os.pipe()
-    writer = _feed(write, CLAIMS)
+    writer = _feed(write, data)
     try:
         proc = codesets(wh_path, f"/dev/fd/{read}", "--checks", "input", "--format", "ndjson", tmpdir=private_tmp,
                         pass_fds=(read,))
     finally:
         os.close(read)
     writer.join(TIMEOUT)
+    return proc
+
+
+def test_process_substitution_dev_fd_is_read(wh_path, private_tmp):
+    proc = _scrub_through_a_pipe(wh_path, CLAIMS, private_tmp)
     assert proc.returncode == 0, proc.stderr
     assert [(r["claim_id"], r["reason"]) for r in ndjson(proc.stdout)] == [("C2", "units is not above 0")]
     assert list(private_tmp.iterdir()) == []
@@ -284,14 +290,7 @@ def test_a_parquet_file_through_a_pipe_is_read(wh_path, tmp_path, private_tmp):
     source = tmp_path / "claims.parquet"
     pq.write_table(pa.table({"claim_id": ["P1"], "line_number": [1], "date_of_service": ["2026-07-01"],
                              "procedure_code": ["99213"], "units": [0]}), source)
-    read, write = os.pipe()
-    writer = _feed(write, source.read_bytes())
-    try:
-        proc = codesets(wh_path, f"/dev/fd/{read}", "--checks", "input", "--format", "ndjson", tmpdir=private_tmp,
-                        pass_fds=(read,))
-    finally:
-        os.close(read)
-    writer.join(TIMEOUT)
+    proc = _scrub_through_a_pipe(wh_path, source.read_bytes(), private_tmp)
     assert proc.returncode == 0, proc.stderr
     assert [(r["claim_id"], r["reason"]) for r in ndjson(proc.stdout)] == [("P1", "units is not above 0")]
 
